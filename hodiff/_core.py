@@ -1,0 +1,152 @@
+"""The engine's meeting point: primitives, boxes, traces (levels) and ``bind``.
+
+Every differentiable operation in hodiff is a :class:`Primitive`, declared once in the primitive table
+(``hodiff/_prims.py``). The only way a primitive is applied is :func:`bind`. ``bind`` looks at its arguments: plain
+arrays go straight to the numpy implementation; otherwise the box (a forward :class:`~hodiff.Dual` or a reverse
+:class:`~hodiff.Tensor`) with the highest *level* decides which interpreter (trace) handles the call. That interpreter
+unwraps its own boxes, calls ``bind`` again on the values one level down, and applies the primitive's JVP rule or
+records a tape node. Boxes of lower levels are constants to it, which is what keeps nested transforms from confusing
+their perturbations.
+
+Levels are unique, increasing integers: a transform opened later (an inner one) always has the higher level.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+__all__ = ["Primitive", "Box", "Trace", "bind", "PRIMITIVES", "base_value", "shape_of", "ndim_of",
+           "HodiffError", "EscapedBoxError"]
+
+
+class HodiffError(Exception):
+    """Base class of hodiff's own errors."""
+
+
+class EscapedBoxError(HodiffError):
+    """A box of a transform that has already returned reached an operation."""
+
+
+#: The primitive table: name -> Primitive. Filled by ``hodiff/_prims.py``; read by every interpreter and the tests.
+PRIMITIVES: dict[str, "Primitive"] = {}
+
+
+class Primitive:
+    """One entry of the primitive table.
+
+    Attributes
+    ----------
+    name : str
+        Unique name, also the key in :data:`PRIMITIVES`.
+    impl : callable
+        ``impl(*arrays, **params)``: the numpy implementation on plain values.
+    jvp : tuple of callables or None
+        One rule per positional argument, ``rule(t, ans, *primals, **params)`` returning the contribution of
+        the tangent ``t`` of that argument to the output tangent. ``None`` marks an argument that is not
+        differentiable. Tangents may carry leading batch axes; rules must treat them uniformly.
+    vjp : tuple of callables or None
+        One rule per positional argument, ``rule(g, ans, *primals, **params)`` returning the cotangent of that
+        argument. The engine sums it back to the argument's shape when broadcasting made it bigger.
+    elementwise : bool
+        Elementwise with numpy broadcasting: the engine aligns batched tangents before the JVP rule.
+    linear : bool
+        Linear in its differentiable arguments (jointly or separately); metadata for cost and sparsity analysis.
+    cost : callable
+        ``cost(ans, *args, **params) -> (flops, bytes)`` a rough count used by the cost analysis.
+    domain : callable
+        ``domain(rng) -> (args, params)`` draws a valid input; the generated tests walk every entry with it.
+    """
+
+    __slots__ = ("name", "impl", "jvp", "vjp", "elementwise", "linear", "cost", "domain", "doc")
+
+    def __init__(self, name, impl, jvp, vjp, *, elementwise=False, linear=False, cost=None, domain=None, doc=""):
+        if name in PRIMITIVES:
+            raise ValueError(f"primitive {name!r} is declared twice")
+        self.name = name
+        self.impl = impl
+        self.jvp = tuple(jvp)
+        self.vjp = tuple(vjp)
+        self.elementwise = elementwise
+        self.linear = linear
+        self.cost = cost
+        self.domain = domain
+        self.doc = doc
+        PRIMITIVES[name] = self
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+    def bind(self, *args, **params):
+        return bind(self, *args, **params)
+
+
+class Trace:
+    """An interpreter at one level. Subclasses implement :meth:`process`."""
+
+    __slots__ = ("level", "alive", "__weakref__")
+
+    def __init__(self, level):
+        self.level = level
+        self.alive = True
+
+    def process(self, prim, args, params):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+_level_counter = itertools.count(1)
+
+
+def new_level():
+    """A fresh level, higher than every level handed out before."""
+    return next(_level_counter)
+
+
+class Box:
+    """Base class of the values an interpreter follows (``Dual`` and ``Tensor``)."""
+
+    __slots__ = ()
+    # numpy must hand mixed operations (ndarray * box) to the box.
+    __array_priority__ = 1000.0
+
+
+# Hooks called on every primitive application when set (cost counting, sparsity detection). ``None`` when off.
+_hooks: list = []
+
+
+def bind(prim, *args, **params):
+    """Apply ``prim`` to ``args``: the one entry point of every primitive in hodiff."""
+    top = None
+    for a in args:
+        if isinstance(a, Box):
+            tr = a._trace
+            if top is None or tr.level > top.level:
+                top = tr
+    if _hooks:
+        for h in _hooks:
+            h(prim, args, params)
+    if top is None:
+        return prim.impl(*args, **params)
+    if not top.alive:
+        raise EscapedBoxError(
+            f"a value traced by a hodiff transform that has already returned reached {prim.name!r}. "
+            "Values inside a function being differentiated must not be stored and used after the transform "
+            "finishes; return them instead.")
+    return top.process(prim, args, params)
+
+
+def base_value(x):
+    """Strip every box: the plain numpy value underneath."""
+    while isinstance(x, Box):
+        x = x._base()
+    return x
+
+
+def shape_of(x):
+    s = getattr(x, "shape", None)
+    return s if s is not None else np.shape(x)
+
+
+def ndim_of(x):
+    n = getattr(x, "ndim", None)
+    return n if n is not None else np.ndim(x)

@@ -1,0 +1,557 @@
+"""The primitive table: every differentiable operation of hodiff, declared exactly once.
+
+Each entry gives the numpy implementation, one JVP and one VJP rule per argument, flags, a FLOP/byte cost hint and
+the domain its generated tests draw from. Everything else in hodiff (``mean``, ``dot``, ``norm``, the numpy
+dispatch, ...) is a composite of these with no rules of its own (``hodiff/_numpy.py``).
+
+The rules are written in hodiff's own operations (the functions defined here), never in raw numpy on the data:
+when a rule runs on dual numbers, its operations propagate their tangents, which is how forward-over-reverse gives
+Hessian-vector products without any second-order rule. Only piecewise-constant quantities (masks, signs) are
+computed with numpy on the base values.
+
+JVP rules receive tangents that may carry leading batch axes (``ndim(t) - ndim(x)`` of them); they are written with
+negative axes and explicit leading shapes so that one rule serves single and batched tangents.
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from ._core import Primitive, base_value, bind, ndim_of, shape_of
+
+# ----------------------------------------------------------------------------------------------------------------
+# cost hints and test domains (shared helpers)
+
+_SHAPES_1 = [(), (3,), (2, 3), (2, 1, 3)]
+_SHAPES_2 = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)), ((2, 3), ()), ((4,), (4,))]
+
+
+def _size(x):
+    return int(np.prod(shape_of(x), dtype=np.int64))
+
+
+def _ew_cost(flops_per_elem):
+    def cost(ans, *args, **params):
+        n = _size(ans)
+        return flops_per_elem * n, 8 * (n + builtins.sum(_size(a) for a in args))
+    return cost
+
+
+def _copy_cost(ans, *args, **params):
+    return 0, 8 * (_size(ans) + _size(args[0]))
+
+
+def _unary_domain(lo, hi):
+    def draw(rng):
+        shape = _SHAPES_1[rng.integers(len(_SHAPES_1))]
+        return (rng.uniform(lo, hi, size=shape),), {}
+    return draw
+
+
+def _binary_domain(lo0, hi0, lo1=None, hi1=None):
+    lo1 = lo0 if lo1 is None else lo1
+    hi1 = hi0 if hi1 is None else hi1
+
+    def draw(rng):
+        s0, s1 = _SHAPES_2[rng.integers(len(_SHAPES_2))]
+        return (rng.uniform(lo0, hi0, size=s0), rng.uniform(lo1, hi1, size=s1)), {}
+    return draw
+
+
+def _lead(t, x):
+    """Number of leading batch axes a tangent carries over its primal."""
+    return ndim_of(t) - ndim_of(x)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# elementwise arithmetic
+
+def _unary(name, impl, jvp, vjp, cost=1, domain=(-2.0, 2.0), linear=False):
+    p = Primitive(name, impl, (jvp,), (vjp,), elementwise=True, linear=linear, cost=_ew_cost(cost),
+                  domain=_unary_domain(*domain))
+
+    def op(x):
+        return bind(p, x)
+    op.__name__ = name
+    op.prim = p
+    return op
+
+
+def _binary(name, impl, jvps, vjps, cost=1, domain=(-2.0, 2.0), linear=False):
+    p = Primitive(name, impl, jvps, vjps, elementwise=True, linear=linear, cost=_ew_cost(cost),
+                  domain=_binary_domain(*domain))
+
+    def op(x, y):
+        return bind(p, x, y)
+    op.__name__ = name
+    op.prim = p
+    return op
+
+
+add = _binary("add", np.add, (lambda t, ans, x, y: t, lambda t, ans, x, y: t),
+              (lambda g, ans, x, y: g, lambda g, ans, x, y: g), linear=True)
+subtract = _binary("subtract", np.subtract, (lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t)),
+                   (lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)), linear=True)
+multiply = _binary("multiply", np.multiply,
+                   (lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(x, t)),
+                   (lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(g, x)), linear=True)
+divide = _binary("divide", np.true_divide,
+                 (lambda t, ans, x, y: divide(t, y), lambda t, ans, x, y: negative(multiply(t, divide(ans, y)))),
+                 (lambda g, ans, x, y: divide(g, y), lambda g, ans, x, y: negative(multiply(g, divide(ans, y)))),
+                 domain=(-2.0, 2.0, 0.5, 2.0))
+negative = _unary("negative", np.negative, lambda t, ans, x: negative(t), lambda g, ans, x: negative(g),
+                  cost=1, linear=True)
+
+
+def _safe_log(x):
+    """log(x) where x > 0 and 0 elsewhere: the d/dy of x**y where it exists (0**y has derivative 0 in y)."""
+    xb = base_value(x)
+    bad = xb <= 0
+    if np.any(bad):
+        return where(bad, 0.0, log(where(bad, 1.0, x)))
+    return log(x)
+
+
+def _pow_dx(d, ans, x, y):
+    if isinstance(y, (int, float)) and not isinstance(y, bool):
+        if y == 2:
+            return multiply(d, multiply(2.0, x))
+        if y == 1:
+            return d
+        if y == 0:
+            return multiply(d, 0.0)
+    return multiply(d, multiply(y, power(x, subtract(y, 1))))
+
+
+power = _binary("power", np.power,
+                (_pow_dx, lambda t, ans, x, y: multiply(t, multiply(ans, _safe_log(x)))),
+                (_pow_dx, lambda g, ans, x, y: multiply(g, multiply(ans, _safe_log(x)))),
+                cost=20, domain=(0.5, 2.0, -2.0, 2.0))
+exp = _unary("exp", np.exp, lambda t, ans, x: multiply(t, ans), lambda g, ans, x: multiply(g, ans), cost=10)
+log = _unary("log", np.log, lambda t, ans, x: divide(t, x), lambda g, ans, x: divide(g, x), cost=10,
+             domain=(0.2, 3.0))
+sin = _unary("sin", np.sin, lambda t, ans, x: multiply(t, cos(x)), lambda g, ans, x: multiply(g, cos(x)), cost=10)
+cos = _unary("cos", np.cos, lambda t, ans, x: negative(multiply(t, sin(x))),
+             lambda g, ans, x: negative(multiply(g, sin(x))), cost=10)
+tan = _unary("tan", np.tan, lambda t, ans, x: multiply(t, add(1.0, multiply(ans, ans))),
+             lambda g, ans, x: multiply(g, add(1.0, multiply(ans, ans))), cost=10, domain=(-1.2, 1.2))
+tanh = _unary("tanh", np.tanh, lambda t, ans, x: multiply(t, subtract(1.0, multiply(ans, ans))),
+              lambda g, ans, x: multiply(g, subtract(1.0, multiply(ans, ans))), cost=10)
+sqrt = _unary("sqrt", np.sqrt, lambda t, ans, x: divide(t, multiply(2.0, ans)),
+              lambda g, ans, x: divide(g, multiply(2.0, ans)), cost=5, domain=(0.2, 3.0))
+
+
+def _sign(x):
+    return np.sign(base_value(x))
+
+
+absolute = _unary("absolute", np.absolute, lambda t, ans, x: multiply(t, _sign(x)),
+                  lambda g, ans, x: multiply(g, _sign(x)), domain=(-2.0, 2.0))
+
+
+def _select_weight(x, y, first):
+    """Weight of ``x`` in max/min(x, y): 1 where x wins, 0 where it loses, 1/2 on ties (the ties are split)."""
+    xb, yb = base_value(x), base_value(y)
+    win = (xb > yb) if first else (xb < yb)
+    w = np.where(win, 1.0, np.where(xb == yb, 0.5, 0.0))
+    return w.astype(np.result_type(xb, yb, np.float32), copy=False)
+
+
+maximum = _binary("maximum", np.maximum,
+                  (lambda t, ans, x, y: multiply(t, _select_weight(x, y, True)),
+                   lambda t, ans, x, y: multiply(t, _select_weight(y, x, True))),
+                  (lambda g, ans, x, y: multiply(g, _select_weight(x, y, True)),
+                   lambda g, ans, x, y: multiply(g, _select_weight(y, x, True))))
+minimum = _binary("minimum", np.minimum,
+                  (lambda t, ans, x, y: multiply(t, _select_weight(x, y, False)),
+                   lambda t, ans, x, y: multiply(t, _select_weight(y, x, False))),
+                  (lambda g, ans, x, y: multiply(g, _select_weight(x, y, False)),
+                   lambda g, ans, x, y: multiply(g, _select_weight(y, x, False))))
+
+
+def _where_domain(rng):
+    (x, y), _ = _binary_domain(-2.0, 2.0)(rng)
+    cond = rng.uniform(size=np.broadcast_shapes(np.shape(x), np.shape(y))) > 0.5
+    return (cond, x, y), {}
+
+
+_where = Primitive(
+    "where", np.where,
+    (None, lambda t, ans, c, x, y: where(c, t, 0.0), lambda t, ans, c, x, y: where(c, 0.0, t)),
+    (None, lambda g, ans, c, x, y: where(c, g, 0.0), lambda g, ans, c, x, y: where(c, 0.0, g)),
+    elementwise=True, linear=True, cost=_ew_cost(1), domain=_where_domain)
+
+
+def where(condition, x, y):
+    """``x`` where ``condition`` holds, else ``y`` (differentiable in ``x`` and ``y``)."""
+    return bind(_where, base_value(condition), x, y)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# reductions
+
+def _norm_axis(axis, nd):
+    """Axes as a sorted tuple of negative ints (so rules work unchanged on batched tangents)."""
+    if axis is None:
+        return tuple(range(-nd, 0))
+    if isinstance(axis, (int, np.integer)):
+        axis = (axis,)
+    out = []
+    for a in axis:
+        a = int(a)
+        if not -nd <= a < nd:
+            raise np.exceptions.AxisError(a, nd)
+        out.append(a - nd if a >= 0 else a)
+    if len(set(out)) != len(out):
+        raise ValueError(f"duplicate value in 'axis': {axis}")
+    return tuple(sorted(out))
+
+
+def _keep_shape(xshape, axis):
+    nd = len(xshape)
+    return tuple(1 if (i - nd) in axis else d for i, d in enumerate(xshape))
+
+
+def _expand_reduced(g, xshape, axis, keepdims):
+    """Broadcast a reduced cotangent back to the input shape."""
+    if not keepdims:
+        g = reshape(g, _keep_shape(xshape, axis))
+    return broadcast_to(g, xshape)
+
+
+def _sum_domain(rng):
+    shape = [(3,), (2, 3), (2, 3, 4)][rng.integers(3)]
+    nd = len(shape)
+    k = rng.integers(0, nd + 1)
+    axis = tuple(sorted(rng.choice(nd, size=k, replace=False).tolist())) if k else None
+    return (rng.uniform(-2, 2, size=shape),), {"axis": _norm_axis(axis, nd), "keepdims": bool(rng.integers(2))}
+
+
+_sum_p = Primitive(
+    "sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    (lambda t, ans, x, axis, keepdims: _sum(t, axis, keepdims),),
+    (lambda g, ans, x, axis, keepdims: _expand_reduced(g, shape_of(x), axis, keepdims),),
+    linear=True, cost=lambda ans, x, **p: (_size(x), 8 * (_size(x) + _size(ans))), domain=_sum_domain)
+
+
+def _sum(x, axis, keepdims):
+    return bind(_sum_p, x, axis=axis, keepdims=keepdims)
+
+
+def reduce_sum(x, axis=None, keepdims=False):
+    """Sum over ``axis`` (an int, a tuple of ints or ``None`` for all)."""
+    return bind(_sum_p, x, axis=_norm_axis(axis, ndim_of(x)), keepdims=bool(keepdims))
+
+
+def _extreme_weights(x, ans, axis, keepdims):
+    """Where the max/min is attained, each tie weighted 1/(number of ties): the derivative splits ties evenly."""
+    xb, ab = base_value(x), base_value(ans)
+    if not keepdims:
+        ab = np.reshape(ab, _keep_shape(np.shape(xb), axis))
+    hit = (xb == ab).astype(np.result_type(xb, np.float32))
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def _extreme(name, impl):
+    p = Primitive(
+        name, lambda x, axis, keepdims: impl(x, axis=axis, keepdims=keepdims),
+        (lambda t, ans, x, axis, keepdims: _sum(multiply(t, _extreme_weights(x, ans, axis, keepdims)),
+                                                axis, keepdims),),
+        (lambda g, ans, x, axis, keepdims: multiply(_expand_reduced(g, shape_of(x), axis, keepdims),
+                                                    _extreme_weights(x, ans, axis, keepdims)),),
+        cost=lambda ans, x, **p: (_size(x), 8 * (_size(x) + _size(ans))), domain=_sum_domain)
+
+    def op(x, axis=None, keepdims=False):
+        return bind(p, x, axis=_norm_axis(axis, ndim_of(x)), keepdims=bool(keepdims))
+    op.prim = p
+    return op
+
+
+amax = _extreme("amax", np.amax)
+amin = _extreme("amin", np.amin)
+
+# ----------------------------------------------------------------------------------------------------------------
+# shape and indexing
+
+
+def _reshape_domain(rng):
+    x = rng.uniform(-2, 2, size=(2, 3, 2))
+    return (x,), {"shape": [(12,), (3, 4), (2, 6, 1), (4, 3)][rng.integers(4)]}
+
+
+_reshape = Primitive(
+    "reshape", lambda x, shape: np.reshape(x, shape),
+    (lambda t, ans, x, shape: reshape(t, tuple(shape_of(t)[:_lead(t, x)]) + shape),),
+    (lambda g, ans, x, shape: reshape(g, shape_of(x)),),
+    linear=True, cost=_copy_cost, domain=_reshape_domain)
+
+
+def reshape(x, shape):
+    """``x`` with a new shape (one entry may be -1)."""
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    shape = tuple(int(s) for s in shape)
+    if -1 in shape:
+        shape = np.empty(shape_of(x), dtype=np.int8).reshape(shape).shape
+    if shape == tuple(shape_of(x)):
+        return x
+    return bind(_reshape, x, shape=shape)
+
+
+def _transpose_domain(rng):
+    x = rng.uniform(-2, 2, size=(2, 3, 4))
+    return (x,), {"axes": tuple(rng.permutation(3).tolist())}
+
+
+def _transpose_jvp(t, ans, x, axes):
+    k = _lead(t, x)
+    return transpose(t, tuple(range(k)) + tuple(a + k for a in axes))
+
+
+_transpose = Primitive(
+    "transpose", lambda x, axes: np.transpose(x, axes),
+    (_transpose_jvp,),
+    (lambda g, ans, x, axes: transpose(g, tuple(np.argsort(axes).tolist())),),
+    linear=True, cost=_copy_cost, domain=_transpose_domain)
+
+
+def transpose(x, axes=None):
+    """Permute the axes of ``x`` (reverse them when ``axes`` is None)."""
+    nd = ndim_of(x)
+    axes = tuple(range(nd))[::-1] if axes is None else tuple(int(a) % nd if nd else int(a) for a in axes)
+    if axes == tuple(range(nd)):
+        return x
+    return bind(_transpose, x, axes=axes)
+
+
+def _align(t, nd_from, nd_to):
+    """Insert unit axes after a tangent's batch axes so it broadcasts like its primal against ``nd_to`` dims."""
+    k = ndim_of(t) - nd_from
+    if k == 0 or nd_from == nd_to:
+        return t
+    s = tuple(shape_of(t))
+    return reshape(t, s[:k] + (1,) * (nd_to - nd_from) + s[k:])
+
+
+def _broadcast_domain(rng):
+    x = rng.uniform(-2, 2, size=[(3,), (2, 1), (1, 3), ()][rng.integers(4)])
+    return (x,), {"shape": (2, 2, 3) if np.ndim(x) != 2 or np.shape(x)[1] == 3 else (2, 2, 1)}
+
+
+def _broadcast_jvp(t, ans, x, shape):
+    k = _lead(t, x)
+    t = _align(t, ndim_of(x), len(shape))
+    return broadcast_to(t, tuple(shape_of(t)[:k]) + shape)
+
+
+_broadcast_to = Primitive(
+    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+    (_broadcast_jvp,),
+    (lambda g, ans, x, shape: unbroadcast(g, shape_of(x)),),
+    linear=True, cost=_copy_cost, domain=_broadcast_domain)
+
+
+def broadcast_to(x, shape):
+    """A read-only view of ``x`` broadcast to ``shape``."""
+    shape = tuple(int(s) for s in shape)
+    if tuple(shape_of(x)) == shape:
+        return x
+    return bind(_broadcast_to, x, shape=shape)
+
+
+def unbroadcast(g, shape):
+    """Sum a cotangent over the axes that broadcasting added or stretched, giving it ``shape``."""
+    gshape = tuple(shape_of(g))
+    shape = tuple(shape)
+    if gshape == shape:
+        return g
+    nd = len(gshape)
+    k = nd - len(shape)
+    axes = tuple(range(-nd, -nd + k)) + tuple(i - len(shape) for i, d in enumerate(shape)
+                                                if d == 1 and gshape[k + i] != 1)
+    if axes:
+        g = _sum(g, axes, False)
+    return reshape(g, shape)
+
+
+def _to_end(t, k):
+    """Move the first ``k`` (batch) axes of ``t`` to the end."""
+    nd = ndim_of(t)
+    return transpose(t, tuple(range(k, nd)) + tuple(range(k)))
+
+
+def _to_front(t, k):
+    """Move the last ``k`` axes of ``t`` to the front."""
+    nd = ndim_of(t)
+    return transpose(t, tuple(range(nd - k, nd)) + tuple(range(nd - k)))
+
+
+def _getitem_jvp(t, ans, x, idx):
+    k = _lead(t, x)
+    if k == 0:
+        return getitem(t, idx)
+    # batch axes moved to the end are untouched by ``idx`` (it holds no Ellipsis), whatever advanced indexing does
+    return _to_front(getitem(_to_end(t, k), idx), k)
+
+
+def _scatter_jvp(t, ans, g, idx, shape):
+    k = _lead(t, g)
+    if k == 0:
+        return scatter_add(t, idx, shape)
+    lead = tuple(shape_of(t)[:k])
+    return _to_front(scatter_add(_to_end(t, k), idx, shape + lead), k)
+
+
+def _getitem_domain(rng):
+    x = rng.uniform(-2, 2, size=(4, 3))
+    idx = [(1,), (slice(1, 3),), (slice(None), 2), (np.array([0, 2, 2]),), (x > 0,),
+           (np.array([1, 0]), slice(None, None, -1)), (None, slice(None), 1)][rng.integers(7)]
+    return (x,), {"idx": idx}
+
+
+_getitem = Primitive(
+    "getitem", lambda x, idx: x[idx],
+    (_getitem_jvp,),
+    (lambda g, ans, x, idx: scatter_add(g, idx, tuple(shape_of(x))),),
+    linear=True, cost=_copy_cost, domain=_getitem_domain)
+
+
+def _has_int_array(idx):
+    return builtins.any(isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in idx)
+
+
+def _scatter_impl(g, idx, shape):
+    g = np.asarray(g)
+    z = np.zeros(shape, dtype=g.dtype)
+    if _has_int_array(idx):
+        np.add.at(z, idx, g)   # repeated indices must add up
+    else:
+        z[idx] = g
+    return z
+
+
+def _scatter_domain(rng):
+    (x,), p = _getitem_domain(rng)
+    return (rng.uniform(-2, 2, size=np.shape(x[p["idx"]])),), {"idx": p["idx"], "shape": (4, 3)}
+
+
+_scatter_add = Primitive(
+    "scatter_add", _scatter_impl,
+    (_scatter_jvp,),
+    (lambda ct, ans, g, idx, shape: getitem(ct, idx),),
+    linear=True, cost=lambda ans, g, **p: (_size(g), 8 * (_size(ans) + _size(g))), domain=_scatter_domain)
+
+
+def normalize_index(idx, nd):
+    """An index as a tuple with plain-array entries and no Ellipsis (expanded against ``nd`` dimensions)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    for i in idx:
+        i = base_value(i)
+        if isinstance(i, list):
+            i = np.asarray(i)
+        if isinstance(i, np.ndarray) and i.dtype.kind == "f":
+            raise IndexError("arrays used as indices must be of integer or boolean type")
+        out.append(i)
+    if builtins.any(i is Ellipsis for i in out):
+        used = builtins.sum(np.ndim(i) if isinstance(i, np.ndarray) and i.dtype == bool else 1
+                            for i in out if i is not None and i is not Ellipsis)
+        e = next(j for j, i in enumerate(out) if i is Ellipsis)
+        out[e:e + 1] = [slice(None)] * (nd - used)
+        if builtins.any(i is Ellipsis for i in out):
+            raise IndexError("an index can only have a single ellipsis ('...')")
+    return tuple(out)
+
+
+def getitem(x, idx):
+    """``x[idx]`` for basic and advanced numpy indices."""
+    return bind(_getitem, x, idx=normalize_index(idx, ndim_of(x)))
+
+
+def scatter_add(g, idx, shape):
+    """A zero array of ``shape`` with ``g`` added at ``idx`` (repeated indices add up): the transpose of getitem."""
+    return bind(_scatter_add, g, idx=normalize_index(idx, len(shape)), shape=tuple(shape))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# contraction
+
+
+def _mT(x):
+    nd = ndim_of(x)
+    return transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+def _matmul_jvp_a(t, ans, a, b):
+    k, na, nb = _lead(t, a), ndim_of(a), ndim_of(b)
+    if k == 0 or na == 1 and nb == 1:
+        return matmul(t, b)
+    lead = tuple(shape_of(t)[:k])
+    if na == 1:   # (L, n) -> (L, 1.., 1, n) so the vector meets b's batch axes as a row
+        t = reshape(t, lead + (1,) * (nb - 2) + (1, shape_of(a)[0]))
+        r = matmul(t, b)
+        return reshape(r, lead + tuple(shape_of(ans)))
+    return matmul(reshape(t, lead + (1,) * max(0, nb - na) + tuple(shape_of(a))), b)
+
+
+def _matmul_jvp_b(t, ans, a, b):
+    k, na, nb = _lead(t, b), ndim_of(a), ndim_of(b)
+    if k == 0:
+        return matmul(a, t)
+    lead = tuple(shape_of(t)[:k])
+    if nb == 1:   # (L, n) -> (L, 1.., n, 1): a column per batch entry
+        t = reshape(t, lead + (1,) * max(0, na - 2) + (shape_of(b)[0], 1))
+        return reshape(matmul(a, t), lead + tuple(shape_of(ans)))
+    return matmul(a, reshape(t, lead + (1,) * max(0, na - nb) + tuple(shape_of(b))))
+
+
+def _matmul_vjp_a(g, ans, a, b):
+    na, nb = ndim_of(a), ndim_of(b)
+    if na == 1 and nb == 1:
+        return multiply(g, b)
+    if nb == 1:
+        return multiply(reshape(g, tuple(shape_of(g)) + (1,)), b)
+    if na == 1:
+        g = reshape(g, tuple(shape_of(g)[:-1]) + (1, shape_of(g)[-1]))
+        return matmul(g, _mT(b))
+    return matmul(g, _mT(b))
+
+
+def _matmul_vjp_b(g, ans, a, b):
+    na, nb = ndim_of(a), ndim_of(b)
+    if na == 1 and nb == 1:
+        return multiply(g, a)
+    if na == 1:
+        return multiply(reshape(a, (shape_of(a)[0], 1)), reshape(g, tuple(shape_of(g)[:-1]) + (1, shape_of(g)[-1])))
+    if nb == 1:
+        return reshape(matmul(_mT(a), reshape(g, tuple(shape_of(g)) + (1,))), tuple(shape_of(g)[:-1])
+                       + (shape_of(a)[-1],))
+    return matmul(_mT(a), g)
+
+
+def _matmul_domain(rng):
+    sa, sb = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
+              ((2, 3), (5, 3, 4)), ((5, 1, 2, 3), (4, 3, 2))][rng.integers(7)]
+    return (rng.uniform(-2, 2, size=sa), rng.uniform(-2, 2, size=sb)), {}
+
+
+def _matmul_cost(ans, a, b, **p):
+    k = shape_of(a)[-1]
+    return 2 * _size(ans) * k, 8 * (_size(a) + _size(b) + _size(ans))
+
+
+_matmul = Primitive("matmul", np.matmul, (_matmul_jvp_a, _matmul_jvp_b), (_matmul_vjp_a, _matmul_vjp_b),
+                    linear=True, cost=_matmul_cost, domain=_matmul_domain)
+
+
+def matmul(a, b):
+    """Matrix product with numpy's ``@`` semantics (1-D operands are vectors; leading axes broadcast)."""
+    if ndim_of(a) == 0 or ndim_of(b) == 0:
+        raise ValueError("matmul: input operand does not have enough dimensions (use multiply for scalars)")
+    return bind(_matmul, a, b)
+
+
+# names under which the table's ops are exported
+sum = reduce_sum  # noqa: A001 - numpy's name

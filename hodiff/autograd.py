@@ -1,0 +1,97 @@
+"""MXNet-style ``autograd`` module over hodiff's eager tape.
+
+``record()`` opens a recording scope in training mode, ``pause()`` stops recording inside one, ``train_mode()`` and
+``predict_mode()`` set only the mode. ``is_recording()`` and ``is_training()`` report them (both ``False`` outside
+``record()``). hodiff also records eager tensors that require gradients outside ``record()`` (PyTorch's default);
+``pause()`` and :func:`hodiff.no_grad` turn that off. ``backward`` sums over non-scalar heads as MXNet does, and
+``grad`` returns gradients without touching ``.grad``. Mode state is per thread (contextvars).
+
+Examples
+--------
+>>> import hodiff as hd
+>>> from hodiff import autograd
+>>> x = hd.arange(4.0)
+>>> x.attach_grad()
+>>> with autograd.record():
+...     y = x * x
+>>> autograd.backward(y)          # MXNet: the gradient of y.sum()
+>>> x.grad
+tensor([0., 2., 4., 6.])
+"""
+from __future__ import annotations
+
+from . import _modes
+from ._reverse import backward as _backward
+from ._reverse import grad as _grad
+
+__all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training", "backward", "grad",
+           "set_recording", "set_training"]
+
+
+def record(train_mode=True):
+    """Scope that records operations on tensors (and sets training mode unless ``train_mode=False``)."""
+    return _modes._Switch(grad=True, recording=True, training=bool(train_mode))
+
+
+def pause(train_mode=False):
+    """Scope inside ``record()`` where nothing is recorded (prediction mode unless ``train_mode=True``)."""
+    return _modes._Switch(grad=False, recording=False, training=bool(train_mode))
+
+
+def train_mode():
+    """Scope in training mode (recording unchanged)."""
+    return _modes._Switch(training=True)
+
+
+def predict_mode():
+    """Scope in prediction mode (recording unchanged)."""
+    return _modes._Switch(training=False)
+
+
+def is_recording():
+    """True inside ``record()`` (and not inside a ``pause()`` within it)."""
+    return _modes._recording.get()
+
+
+def is_training():
+    """True in training mode: inside ``record()`` or ``train_mode()``."""
+    return _modes._training.get()
+
+
+def set_recording(is_recording):
+    """Turn recording on or off for the rest of this thread; returns the previous state."""
+    prev = _modes._recording.get()
+    _modes._recording.set(bool(is_recording))
+    _modes._grad_enabled.set(bool(is_recording) or _modes._grad_enabled.get())
+    return prev
+
+
+def set_training(train_mode):
+    """Turn training mode on or off for the rest of this thread; returns the previous state."""
+    prev = _modes._training.get()
+    _modes._training.set(bool(train_mode))
+    return prev
+
+
+def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create_graph=False):
+    """Backpropagate from ``heads`` (a tensor or a list) into the ``.grad`` of the leaves.
+
+    Unlike ``Tensor.backward``, a non-scalar head without ``head_grads`` is seeded with ones: the gradient of
+    its sum, as in MXNet.
+    """
+    _backward(heads, head_grads, retain_graph=retain_graph, create_graph=create_graph, implicit_sum=True)
+
+
+def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, train_mode=True):
+    """Gradients of ``heads`` with respect to ``variables`` as a list of tensors, leaving ``.grad`` alone.
+
+    With ``create_graph=True`` the results are recorded and can be differentiated again:
+
+    >>> import hodiff as hd
+    >>> x = hd.tensor([1.0, 2.0], requires_grad=True)
+    >>> (g,) = hd.autograd.grad((x ** 3).sum(), [x], create_graph=True)
+    >>> g.sum().backward()
+    >>> x.grad                      # d/dx sum(3 x^2) = 6 x
+    tensor([ 6., 12.])
+    """
+    return _grad(heads, variables, head_grads=head_grads, retain_graph=retain_graph, create_graph=create_graph)
