@@ -12,6 +12,9 @@ from . import _numpy as N
 from ._core import base_value, shape_of
 
 
+_UFUNCS = N.HANDLED_UFUNCS
+
+
 def _rev(fn):
     return lambda self, other: fn(other, self)
 
@@ -108,6 +111,10 @@ class ArrayOps:
 
     # numpy protocols
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs:
+            fn = _UFUNCS.get(ufunc)
+            if fn is not None:
+                return fn(*inputs)
         return N.array_ufunc(self, ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):

@@ -110,7 +110,7 @@ class Box:
     __array_priority__ = 1000.0
 
 
-# Hooks called on every primitive application when set (cost counting, sparsity detection). ``None`` when off.
+# Hooks called on every primitive application (cost counting, sparsity detection); empty, and free, when off.
 _hooks: list = []
 
 
@@ -122,10 +122,10 @@ def bind(prim, *args, **params):
             tr = a._trace
             if top is None or tr.level > top.level:
                 top = tr
-    if _hooks:
-        for h in _hooks:
-            h(prim, args, params)
     if top is None:
+        if _hooks:
+            for h in _hooks:
+                h(prim, args, params)
         return prim.impl(*args, **params)
     if not top.alive:
         raise EscapedBoxError(

@@ -228,8 +228,13 @@ def _sum_domain(rng):
     return (rng.uniform(-2, 2, size=shape),), {"axis": _norm_axis(axis, nd), "keepdims": bool(rng.integers(2))}
 
 
+def _sum_impl(x, axis, keepdims):
+    # the ufunc's own reduce skips np.sum's Python layer; a full reduction is fastest with axis=None
+    return np.add.reduce(x, axis=None if len(axis) == np.ndim(x) and not keepdims else axis, keepdims=keepdims)
+
+
 _sum_p = Primitive(
-    "sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    "sum", _sum_impl,
     (lambda t, ans, x, axis, keepdims: _sum(t, axis, keepdims),),
     (lambda g, ans, x, axis, keepdims: _expand_reduced(g, shape_of(x), axis, keepdims),),
     linear=True, cost=lambda ans, x, **p: (_size(x), 8 * (_size(x) + _size(ans))), domain=_sum_domain)
@@ -280,8 +285,12 @@ def _reshape_domain(rng):
     return (x,), {"shape": [(12,), (3, 4), (2, 6, 1), (4, 3)][rng.integers(4)]}
 
 
+def _reshape_impl(x, shape):
+    return x.reshape(shape) if isinstance(x, np.ndarray) else np.reshape(x, shape)
+
+
 _reshape = Primitive(
-    "reshape", lambda x, shape: np.reshape(x, shape),
+    "reshape", _reshape_impl,
     (lambda t, ans, x, shape: reshape(t, tuple(shape_of(t)[:_lead(t, x)]) + shape),),
     (lambda g, ans, x, shape: reshape(g, shape_of(x)),),
     linear=True, cost=_copy_cost, domain=_reshape_domain)
@@ -345,8 +354,18 @@ def _broadcast_jvp(t, ans, x, shape):
     return broadcast_to(t, tuple(shape_of(t)[:k]) + shape)
 
 
+def _broadcast_impl(x, shape):
+    if type(x) is np.ndarray and x.ndim == 0 or isinstance(x, (float, np.floating)):
+        # a scalar spread over ``shape`` as a read-only zero-stride view (np.broadcast_to's Python layer is slow)
+        x = np.asarray(x)
+        out = np.ndarray(shape, dtype=x.dtype, buffer=x, strides=(0,) * len(shape))
+        out.flags.writeable = False
+        return out
+    return np.broadcast_to(x, shape)
+
+
 _broadcast_to = Primitive(
-    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+    "broadcast_to", _broadcast_impl,
     (_broadcast_jvp,),
     (lambda g, ans, x, shape: unbroadcast(g, shape_of(x)),),
     linear=True, cost=_copy_cost, domain=_broadcast_domain)
