@@ -17,14 +17,15 @@ from ._creation import arange, eye, full, linspace, manual_seed, ones, ones_like
 from ._forward import Dual
 from ._functional import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 from ._modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from ._numpy import (abs, absolute, add, amax, amin, broadcast_to, clip, concatenate, cos, divide, dot, exp,
-                     expand_dims, inner, log, logsumexp, matmul, max, maximum, mean, min, minimum, moveaxis,
-                     multiply, negative, norm, outer, positive, power, ravel, reshape, sin, sqrt, square, squeeze,
-                     stack, std, stop_gradient, subtract, sum, swapaxes, tan, tanh, tensordot, transpose, var,
-                     vdot, where)
+from ._numpy import *  # noqa: F401,F403 - numpy's names, differentiable
+from ._numpy import __all__ as _numpy_all
+from ._shape import *  # noqa: F401,F403
+from ._shape import __all__ as _shape_all
+from ._prims_math import erf, erfc, expit, gammaln, digamma, polygamma, log_ndtr, logit, ndtr, xlog1py, xlogy  # noqa: F401
+from ._dispatch import register_function
 from ._prims import getitem, scatter_add
 from ._tensor import Tensor
-from . import linalg  # noqa: E402
+from . import linalg, special  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -32,10 +33,6 @@ __all__ = [
     "Tensor", "Dual", "tensor", "arange", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace",
     "randn", "rand", "manual_seed", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "autograd",
     "grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian", "jacfwd", "jacrev", "jacobian",
-    "PRIMITIVES", "Primitive", "bind", "HodiffError", "EscapedBoxError", "linalg",
-    "abs", "absolute", "add", "amax", "amin", "broadcast_to", "clip", "concatenate", "cos", "divide", "dot", "exp",
-    "expand_dims", "getitem", "inner", "log", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
-    "moveaxis", "multiply", "negative", "norm", "outer", "positive", "power", "ravel", "reshape", "scatter_add",
-    "sin", "sqrt", "square", "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swapaxes", "tan",
-    "tanh", "tensordot", "transpose", "var", "vdot", "where",
-]
+    "PRIMITIVES", "Primitive", "bind", "HodiffError", "EscapedBoxError", "linalg", "special", "scatter_add",
+    "register_function",
+] + _numpy_all + _shape_all

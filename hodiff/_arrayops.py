@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _dispatch as D
 from . import _numpy as N
-from ._core import base_value, shape_of
+from . import _shape as S
+from ._core import base_value
 
 
-_UFUNCS = N.HANDLED_UFUNCS
+_UFUNCS = D.HANDLED_UFUNCS
 
 
 def _rev(fn):
@@ -45,26 +47,35 @@ class ArrayOps:
         return self
 
     def __floordiv__(self, other):
-        return N.NONDIFF[np.floor_divide](self, other)
+        return D.NONDIFF[np.floor_divide](self, other)
+
+    def __rfloordiv__(self, other):
+        return D.NONDIFF[np.floor_divide](other, self)
+
+    def __mod__(self, other):
+        return N.mod(self, other)
+
+    def __rmod__(self, other):
+        return N.mod(other, self)
 
     # comparisons carry no derivative
     def __eq__(self, other):
-        return N.NONDIFF[np.equal](self, other)
+        return D.NONDIFF[np.equal](self, other)
 
     def __ne__(self, other):
-        return N.NONDIFF[np.not_equal](self, other)
+        return D.NONDIFF[np.not_equal](self, other)
 
     def __lt__(self, other):
-        return N.NONDIFF[np.less](self, other)
+        return D.NONDIFF[np.less](self, other)
 
     def __le__(self, other):
-        return N.NONDIFF[np.less_equal](self, other)
+        return D.NONDIFF[np.less_equal](self, other)
 
     def __gt__(self, other):
-        return N.NONDIFF[np.greater](self, other)
+        return D.NONDIFF[np.greater](self, other)
 
     def __ge__(self, other):
-        return N.NONDIFF[np.greater_equal](self, other)
+        return D.NONDIFF[np.greater_equal](self, other)
 
     # indexing and iteration
     def __getitem__(self, idx):
@@ -115,10 +126,10 @@ class ArrayOps:
             fn = _UFUNCS.get(ufunc)
             if fn is not None:
                 return fn(*inputs)
-        return N.array_ufunc(self, ufunc, method, inputs, kwargs)
+        return D.array_ufunc(self, ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        return N.array_function(self, func, types, args, kwargs)
+        return D.array_function(self, func, types, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
@@ -128,6 +139,9 @@ class ArrayOps:
 
     def _const_maker(self):
         return None
+
+    def _needs_derivative(self):
+        return True
 
     # numpy-style methods
     def sum(self, axis=None, keepdims=False):
@@ -159,12 +173,12 @@ class ArrayOps:
         return N.transpose(self, axes or None)
 
     def ravel(self):
-        return N.ravel(self)
+        return S.ravel(self)
 
     flatten = ravel
 
     def squeeze(self, axis=None):
-        return N.squeeze(self, axis)
+        return S.squeeze(self, axis)
 
     def dot(self, other):
         return N.dot(self, other)
@@ -198,11 +212,7 @@ class ArrayOps:
         return N.absolute(self)
 
     def argmax(self, axis=None):
-        return N.NONDIFF[np.argmax](self, axis)
+        return D.NONDIFF[np.argmax](self, axis)
 
     def argmin(self, axis=None):
-        return N.NONDIFF[np.argmin](self, axis)
-
-
-def _shape_str(x):
-    return "x".join(str(d) for d in shape_of(x)) or "scalar"
+        return D.NONDIFF[np.argmin](self, axis)

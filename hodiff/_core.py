@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 
-__all__ = ["Primitive", "Box", "Trace", "bind", "PRIMITIVES", "base_value", "shape_of", "ndim_of",
+__all__ = ["Primitive", "Variadic", "Box", "Trace", "bind", "PRIMITIVES", "base_value", "shape_of", "ndim_of",
            "HodiffError", "EscapedBoxError"]
 
 
@@ -56,22 +56,29 @@ class Primitive:
         ``cost(ans, *args, **params) -> (flops, bytes)`` a rough count used by the cost analysis.
     domain : callable
         ``domain(rng) -> (args, params)`` draws a valid input; the generated tests walk every entry with it.
+    jvp_joint : callable, optional
+        ``rule(tangents, ans, *primals, **params)`` with ``None`` for absent tangents, for primitives whose
+        tangent is cheaper to form in one go (``concatenate``); replaces the per-argument rules in forward mode.
+
+    Variadic primitives give ``jvp``/``vjp`` as a :class:`Variadic`, which hands the argument index to one rule.
     """
 
-    __slots__ = ("name", "impl", "jvp", "vjp", "elementwise", "linear", "cost", "domain", "doc")
+    __slots__ = ("name", "impl", "jvp", "vjp", "elementwise", "linear", "cost", "domain", "doc", "jvp_joint")
 
-    def __init__(self, name, impl, jvp, vjp, *, elementwise=False, linear=False, cost=None, domain=None, doc=""):
+    def __init__(self, name, impl, jvp, vjp, *, elementwise=False, linear=False, cost=None, domain=None, doc="",
+                 jvp_joint=None):
         if name in PRIMITIVES:
             raise ValueError(f"primitive {name!r} is declared twice")
         self.name = name
         self.impl = impl
-        self.jvp = tuple(jvp)
-        self.vjp = tuple(vjp)
+        self.jvp = jvp if isinstance(jvp, Variadic) else tuple(jvp)
+        self.vjp = vjp if isinstance(vjp, Variadic) else tuple(vjp)
         self.elementwise = elementwise
         self.linear = linear
         self.cost = cost
         self.domain = domain
         self.doc = doc
+        self.jvp_joint = jvp_joint
         PRIMITIVES[name] = self
 
     def __repr__(self):
@@ -79,6 +86,22 @@ class Primitive:
 
     def bind(self, *args, **params):
         return bind(self, *args, **params)
+
+
+class Variadic:
+    """Per-argument rules of a variadic primitive: ``rules[i]`` is ``rule`` with ``i`` bound first."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def __getitem__(self, i):
+        rule = self.rule
+        return lambda *a, **k: rule(i, *a, **k)
+
+    def __len__(self):
+        return 0
 
 
 class Trace:

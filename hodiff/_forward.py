@@ -34,6 +34,9 @@ class ForwardTrace(Trace):
                 primals[i] = a.primal
                 duals.append(i)
         ans = prim.bind(*primals, **params)
+        if prim.jvp_joint is not None:
+            tangents = [args[i].tangent if i in duals else None for i in range(len(args))]
+            return Dual(ans, prim.jvp_joint(tangents, ans, *primals, **params), self)
         tangent = None
         rules = prim.jvp
         for i in duals:

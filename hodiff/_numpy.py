@@ -1,32 +1,31 @@
-"""hodiff's numpy-like namespace: composites of the primitive table and the numpy dispatch registries.
+"""hodiff's numpy-like namespace: arithmetic, reductions and contractions as composites of the primitive table.
 
-Nothing here has derivative rules of its own: every function is a composition of primitives (``hodiff/_prims.py``),
-so it is differentiable to any order the moment it is written. The registries map numpy ufuncs and functions to
-these, so that ``np.sin(t)`` or ``np.dot(A, t)`` on a hodiff box runs hodiff's version; a numpy function with no entry
-raises an error naming it instead of silently dropping the derivative.
-
-Non-differentiable functions (comparisons, ``sign``, ``floor``, ``argmax``, ...) run on the plain values and return
-plain results (wrapped as constant tensors when an eager :class:`~hodiff.Tensor` was involved).
+Nothing here has derivative rules of its own: every function is a composition of primitives (``hodiff/_prims*.py``),
+so it is differentiable to any order the moment it is written. Shape functions are in ``hodiff/_shape.py``; the
+numpy dispatch registries that route ``np.sin(box)`` here are in ``hodiff/_dispatch.py``.
 """
 from __future__ import annotations
-
-import builtins
-import functools
 
 import numpy as np
 
 from . import _prims as P
-from ._core import Box, base_value, ndim_of, shape_of
+from ._core import base_value, ndim_of, shape_of
 from ._prims import (absolute, add, amax, amin, broadcast_to, cos, divide, exp, getitem, log, matmul, maximum,
                      minimum, multiply, negative, power, reshape, sin, sqrt, subtract, tan, tanh, transpose,
                      where)
+from ._prims_array import cumprod_last, cumsum_last, einsum, prod_last
+from ._prims_math import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cbrt, cosh, expm1, hypot,
+                          log1p, logaddexp, logaddexp2, sinc, sinh)
+from ._shape import moveaxis, ravel, squeeze
 
 __all__ = ["add", "subtract", "multiply", "divide", "negative", "positive", "power", "exp", "log", "sin", "cos",
            "tan", "tanh", "sqrt", "abs", "absolute", "square", "maximum", "minimum", "where", "clip", "sum", "mean",
-           "max", "min", "amax", "amin", "var", "std", "reshape", "ravel", "transpose", "swapaxes", "moveaxis",
-           "expand_dims", "squeeze", "broadcast_to", "concatenate", "stack", "matmul", "dot", "vdot", "inner",
-           "outer", "tensordot", "norm", "logsumexp", "stop_gradient", "getitem", "HANDLED_UFUNCS",
-           "HANDLED_FUNCTIONS", "NONDIFF"]
+           "max", "min", "amax", "amin", "var", "std", "broadcast_to", "matmul", "dot", "vdot", "inner", "outer",
+           "tensordot", "norm", "logsumexp", "stop_gradient", "getitem", "exp2", "log2", "log10", "reciprocal",
+           "deg2rad", "rad2deg", "fmax", "fmin", "mod", "remainder", "prod", "cumsum", "cumprod", "einsum", "kron",
+           "expm1", "log1p", "cbrt", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "arcsinh",
+           "arccosh", "arctanh", "hypot", "logaddexp", "logaddexp2", "sinc", "softmax", "log_softmax", "average",
+           "ptp"]
 
 sum = P.reduce_sum  # noqa: A001 - numpy's name
 abs = absolute  # noqa: A001
@@ -82,65 +81,6 @@ def std(x, axis=None, ddof=0, keepdims=False):
     return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
-def ravel(x):
-    """``x`` flattened to one dimension."""
-    return reshape(x, (-1,))
-
-
-def swapaxes(x, axis1, axis2):
-    """``x`` with two axes exchanged."""
-    nd = ndim_of(x)
-    axes = list(range(nd))
-    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-    return transpose(x, axes)
-
-
-def moveaxis(x, source, destination):
-    """``x`` with axes moved to new positions (numpy's ``moveaxis``)."""
-    nd = ndim_of(x)
-    src = [s % nd for s in np.atleast_1d(source).tolist()]
-    dst = [d % nd for d in np.atleast_1d(destination).tolist()]
-    order = [n for n in range(nd) if n not in src]
-    for d, s in sorted(zip(dst, src)):
-        order.insert(d, s)
-    return transpose(x, order)
-
-
-def expand_dims(x, axis):
-    """``x`` with unit axes inserted at ``axis``."""
-    shape = np.expand_dims(np.empty(shape_of(x), dtype=np.int8), axis).shape
-    return reshape(x, shape)
-
-
-def squeeze(x, axis=None):
-    """``x`` with unit axes removed."""
-    shape = np.squeeze(np.empty(shape_of(x), dtype=np.int8), axis).shape
-    return reshape(x, shape)
-
-
-def concatenate(arrays, axis=0):
-    """Join arrays along an existing axis (a sum of zero-padded pieces, so each piece gets its own cotangent)."""
-    arrays = list(arrays)
-    nd = ndim_of(arrays[0])
-    axis = axis % nd
-    sizes = [shape_of(a)[axis] for a in arrays]
-    shape = list(shape_of(arrays[0]))
-    shape[axis] = builtins.sum(sizes)
-    out, start = None, 0
-    for a, n in zip(arrays, sizes):
-        idx = (slice(None),) * axis + (slice(start, start + n),)
-        piece = P.scatter_add(a, idx, tuple(shape))
-        out = piece if out is None else add(out, piece)
-        start += n
-    return out
-
-
-def stack(arrays, axis=0):
-    """Join arrays along a new axis."""
-    arrays = list(arrays)
-    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
-
-
 def tensordot(a, b, axes=2):
     """Sum of products over the given axes, as numpy's ``tensordot``: reshaped to one matrix product."""
     na, nb = ndim_of(a), ndim_of(b)
@@ -189,7 +129,8 @@ def outer(a, b):
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
-    """Vector p-norms (``ord`` = None/2, 1, inf, -inf, 0 is not differentiable, other p) and the Frobenius norm.
+    """Vector p-norms (``ord`` None/2, 1, inf, -inf, any p > 0) and matrix norms (``'fro'``, 1, -1, inf, -inf,
+    2, -2, ``'nuc'``), as ``numpy.linalg.norm``.
 
     The 2-norm's derivative ``x / |x|`` is not defined at ``x = 0``; there hodiff returns ``nan`` rather than
     pretend a value.
@@ -197,8 +138,21 @@ def norm(x, ord=None, axis=None, keepdims=False):
     nd = ndim_of(x)
     matrix = (axis is None and nd == 2) or (isinstance(axis, tuple) and len(axis) == 2)
     if matrix and ord not in (None, "fro"):
-        raise NotImplementedError(f"the matrix norm ord={ord!r} is not supported yet; use ord=None or 'fro', "
-                                  "or pass a single axis for vector norms")
+        ax = (-2, -1) if axis is None else axis
+        if ord in (1, -1):
+            red = amax if ord == 1 else amin
+            return red(sum(absolute(x), axis=ax[0], keepdims=True), axis=ax, keepdims=keepdims)
+        if ord in (np.inf, -np.inf):
+            red = amax if ord == np.inf else amin
+            return red(sum(absolute(x), axis=ax[1], keepdims=True), axis=ax, keepdims=keepdims)
+        if ord == "nuc":
+            from .linalg import svd
+            return sum(svd(x, compute_uv=False), axis=-1)
+        if ord in (2, -2):
+            from .linalg import svd
+            s = svd(x, compute_uv=False)
+            return (amax if ord == 2 else amin)(s, axis=-1)
+        raise ValueError(f"norm: unsupported matrix ord={ord!r}")
     if ord in (None, 2, "fro"):
         return sqrt(sum(multiply(x, x), axis=axis, keepdims=keepdims))
     if ord == 1:
@@ -220,87 +174,135 @@ def logsumexp(x, axis=None, keepdims=False):
     return r if keepdims else squeeze(r, axis)
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# non-differentiable functions: computed on the plain values
-
-def _nondiff(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        wrap = None
-        plain = []
-        for a in args:
-            if isinstance(a, Box):
-                wrap = wrap or a._const_maker()
-                a = base_value(a)
-            elif isinstance(a, (list, tuple)) and builtins.any(isinstance(b, Box) for b in a):
-                a = type(a)(base_value(b) for b in a)
-            plain.append(a)
-        res = fn(*plain, **{k: base_value(v) for k, v in kwargs.items()})
-        return wrap(res) if wrap is not None else res
-    return wrapper
 
 
-_NONDIFF_UFUNCS = [np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal, np.sign,
-                   np.floor, np.ceil, np.rint, np.trunc, np.isfinite, np.isnan, np.isinf, np.logical_and,
-                   np.logical_or, np.logical_not, np.logical_xor, np.signbit, np.floor_divide]
-_NONDIFF_FUNCS = [np.argmax, np.argmin, np.argsort, np.round, np.around, np.shape, np.ndim, np.size,
-                  np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.isclose, np.allclose,
-                  np.array_equal, np.all, np.any, np.nonzero, np.count_nonzero, np.sort, np.result_type,
-                  np.iscomplexobj, np.isrealobj, np.isscalar, np.unique]
-
-NONDIFF = {f: _nondiff(f) for f in _NONDIFF_UFUNCS + _NONDIFF_FUNCS}
-
-HANDLED_UFUNCS = {
-    np.add: add, np.subtract: subtract, np.multiply: multiply, np.divide: divide, np.true_divide: divide,
-    np.negative: negative, np.positive: positive, np.power: power, np.exp: exp, np.log: log, np.sin: sin,
-    np.cos: cos, np.tan: tan, np.tanh: tanh, np.sqrt: sqrt, np.absolute: absolute, np.fabs: absolute,
-    np.square: square, np.maximum: maximum, np.minimum: minimum, np.matmul: matmul,
-}
-
-HANDLED_FUNCTIONS = {
-    np.sum: sum, np.mean: mean, np.var: var, np.std: std, np.max: amax, np.amax: amax, np.min: amin,
-    np.amin: amin, np.reshape: reshape, np.ravel: ravel, np.transpose: transpose, np.swapaxes: swapaxes,
-    np.moveaxis: moveaxis, np.expand_dims: expand_dims, np.squeeze: squeeze, np.broadcast_to: broadcast_to,
-    np.concatenate: concatenate, np.stack: stack, np.where: where, np.clip: clip, np.dot: dot, np.vdot: vdot,
-    np.inner: inner, np.outer: outer, np.tensordot: tensordot, np.linalg.norm: norm, np.matmul: matmul,
-}
+_LN2 = float(np.log(2.0))
+_LN10 = float(np.log(10.0))
 
 
-def _ufunc_name(ufunc):
-    return f"numpy.{getattr(ufunc, '__name__', ufunc)}"
+def exp2(x):
+    """``2 ** x``."""
+    return exp(multiply(_LN2, x))
 
 
-def array_ufunc(box, ufunc, method, inputs, kwargs):
-    """The body of every box's ``__array_ufunc__``."""
-    if method != "__call__":
-        if method == "reduce" and ufunc is np.add:
-            return sum(inputs[0], axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
-        raise TypeError(f"hodiff cannot differentiate {_ufunc_name(ufunc)}.{method}; write the computation with "
-                        "hodiff/numpy functions that have derivative rules instead")
-    if kwargs.get("out") is not None:
-        raise TypeError(f"{_ufunc_name(ufunc)}(..., out=...) would write a traced value into a plain array and "
-                        "lose its derivative; assign the result instead")
-    kwargs = {k: v for k, v in kwargs.items() if k != "out"}
-    fn = HANDLED_UFUNCS.get(ufunc)
-    if fn is not None:
-        if kwargs:
-            raise TypeError(f"hodiff supports {_ufunc_name(ufunc)} without keyword arguments; got {sorted(kwargs)}")
-        return fn(*inputs)
-    fn = NONDIFF.get(ufunc)
-    if fn is not None:
-        return fn(*inputs, **kwargs)
-    raise TypeError(
-        f"hodiff has no derivative rule for {_ufunc_name(ufunc)}, so it cannot be applied to a value being "
-        "differentiated. Rewrite it with supported functions (see the table in docs/), wrap a constant "
-        "argument with hodiff.stop_gradient, or declare a primitive for it in hodiff/_prims.py.")
+def log2(x):
+    """Base-2 logarithm."""
+    return divide(log(x), _LN2)
 
 
-def array_function(box, func, types, args, kwargs):
-    """The body of every box's ``__array_function__``."""
-    fn = HANDLED_FUNCTIONS.get(func) or NONDIFF.get(func)
-    if fn is None:
-        raise TypeError(
-            f"hodiff has no derivative rule for numpy.{func.__name__}, so it cannot be applied to a value being "
-            "differentiated. Rewrite it with supported functions (see the table in docs/), wrap a constant "
-            "argument with hodiff.stop_gradient, or declare a primitive for it in hodiff/_prims.py.")
-    return fn(*args, **kwargs)
+def log10(x):
+    """Base-10 logarithm."""
+    return divide(log(x), _LN10)
+
+
+def reciprocal(x):
+    """``1 / x``."""
+    return divide(1.0, x)
+
+
+def deg2rad(x):
+    """Degrees to radians."""
+    return multiply(x, np.pi / 180.0)
+
+
+def rad2deg(x):
+    """Radians to degrees."""
+    return multiply(x, 180.0 / np.pi)
+
+
+def fmax(x, y):
+    """Elementwise maximum ignoring NaNs (a NaN loses); ties split the derivative evenly, like ``maximum``."""
+    xb, yb = base_value(x), base_value(y)
+    return where(np.isnan(xb), y, where(np.isnan(yb), x, maximum(x, y)))
+
+
+def fmin(x, y):
+    """Elementwise minimum ignoring NaNs."""
+    xb, yb = base_value(x), base_value(y)
+    return where(np.isnan(xb), y, where(np.isnan(yb), x, minimum(x, y)))
+
+
+def mod(x, y):
+    """``x % y`` with numpy's sign convention; derivative 1 in ``x`` and ``-floor(x / y)`` in ``y``
+    (the subgradient; the jumps themselves are not differentiable)."""
+    q = np.floor_divide(base_value(x), base_value(y))
+    return subtract(x, multiply(y, q))
+
+
+remainder = mod
+
+
+def _to_last(x, axis):
+    """``x`` with ``axis`` moved last (and flattened first when ``axis`` is None)."""
+    if axis is None:
+        return ravel(x)
+    return moveaxis(x, axis, -1)
+
+
+def _from_last(r, x, axis):
+    return r if axis is None else moveaxis(r, -1, axis)
+
+
+def cumsum(x, axis=None):
+    """Cumulative sum along ``axis`` (of the flattened array when ``axis`` is None)."""
+    return _from_last(cumsum_last(_to_last(x, axis)), x, axis)
+
+
+def cumprod(x, axis=None):
+    """Cumulative product along ``axis``; exact derivatives even where ``x`` has zeros."""
+    return _from_last(cumprod_last(_to_last(x, axis)), x, axis)
+
+
+def prod(x, axis=None, keepdims=False):
+    """Product over ``axis`` (an int, a tuple or None); exact derivatives even where ``x`` has zeros."""
+    nd = ndim_of(x)
+    axes = P._norm_axis(axis, nd)
+    keep = [i for i in range(nd) if i - nd not in axes]
+    red = [i + nd for i in axes]
+    s = shape_of(x)
+    moved = transpose(x, keep + red)
+    r = prod_last(reshape(moved, tuple(s[i] for i in keep) + (-1,)))
+    if keepdims:
+        r = reshape(r, P._keep_shape(s, axes))
+    return r
+
+
+def kron(a, b):
+    """Kronecker product of two arrays of equal dimension (numpy's ``kron``)."""
+    na, nb = ndim_of(a), ndim_of(b)
+    if na != nb:
+        raise NotImplementedError("hodiff's kron needs operands with the same number of dimensions")
+    sa, sb = shape_of(a), shape_of(b)
+    ia = tuple(sa) + (1,) * nb
+    ib = (1,) * na + tuple(sb)
+    outer_ = multiply(reshape(a, ia), reshape(b, ib))     # axes a0..a(n-1), b0..b(n-1)
+    order = [k for i in range(na) for k in (i, na + i)]
+    return reshape(transpose(outer_, order), tuple(x * y for x, y in zip(sa, sb)))
+
+
+def softmax(x, axis=None):
+    """``exp(x) / sum(exp(x))`` along ``axis``, computed stably."""
+    return exp(log_softmax(x, axis=axis))
+
+
+def log_softmax(x, axis=None):
+    """``x - logsumexp(x)`` along ``axis``."""
+    return subtract(x, logsumexp(x, axis=axis, keepdims=True))
+
+
+def average(x, axis=None, weights=None, keepdims=False):
+    """Weighted average along ``axis``."""
+    if weights is None:
+        return mean(x, axis=axis, keepdims=keepdims)
+    w = weights
+    if ndim_of(w) == 1 and ndim_of(x) > 1 and axis is not None:
+        shape = [1] * ndim_of(x)
+        shape[axis] = shape_of(w)[0]
+        w = reshape(w, tuple(shape))
+    return divide(sum(multiply(x, w), axis=axis, keepdims=keepdims),
+                  sum(broadcast_to(w, np.broadcast_shapes(shape_of(x), shape_of(w))), axis=axis, keepdims=keepdims))
+
+
+def ptp(x, axis=None, keepdims=False):
+    """Range (maximum minus minimum) along ``axis``."""
+    return subtract(amax(x, axis=axis, keepdims=keepdims), amin(x, axis=axis, keepdims=keepdims))

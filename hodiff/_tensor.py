@@ -70,6 +70,9 @@ class Tensor(ArrayOps, Box):
     def _base(self):
         return self._value
 
+    def _needs_derivative(self):
+        return self.requires_grad or isinstance(self._value, Box)
+
     def _const_maker(self):
         from ._reverse import EAGER
         if self._trace is EAGER:

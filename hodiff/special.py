@@ -1,0 +1,13 @@
+"""``hodiff.special``: differentiable ``scipy.special`` functions.
+
+The scipy ufuncs among them (``erf``, ``expit``, ``gammaln``, ...) also dispatch when called as ``scipy.special.erf(x)``
+on a hodiff value; ``logsumexp``, ``softmax``, ``log_softmax`` and ``polygamma`` are Python functions in scipy, so call
+them from here.
+"""
+from ._numpy import log_softmax, logsumexp, softmax
+from ._prims_math import (digamma, erf, erfc, expit, gammaln, log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy)
+
+psi = digamma
+
+__all__ = ["erf", "erfc", "expit", "logit", "ndtr", "log_ndtr", "gammaln", "digamma", "psi", "polygamma", "xlogy",
+           "xlog1py", "logsumexp", "softmax", "log_softmax"]
