@@ -17,6 +17,7 @@ import scipy.special as sp
 from . import _numpy as N
 from . import _prims_math as M
 from . import _shape as S
+from . import linalg as L
 from ._core import Box, base_value
 
 __all__ = ["HANDLED_UFUNCS", "HANDLED_FUNCTIONS", "NONDIFF", "array_ufunc", "array_function", "nondiff"]
@@ -96,6 +97,10 @@ HANDLED_FUNCTIONS = {
     np.repeat: S.repeat, np.flip: S.flip, np.roll: S.roll, np.take: S.take, np.diag: S.diag,
     np.diagonal: S.diagonal, np.trace: S.trace, np.triu: S.triu, np.tril: S.tril, np.pad: S.pad,
     np.atleast_1d: S.atleast_1d, np.atleast_2d: S.atleast_2d,
+    np.linalg.inv: L.inv, np.linalg.solve: L.solve, np.linalg.det: L.det, np.linalg.slogdet: L.slogdet,
+    np.linalg.cholesky: L.cholesky, np.linalg.eigh: L.eigh, np.linalg.eigvalsh: L.eigvalsh, np.linalg.qr: L.qr,
+    np.linalg.svd: L.svd, np.linalg.lstsq: L.lstsq, np.linalg.matrix_power: L.matrix_power,
+    np.linalg.multi_dot: L.multi_dot, np.linalg.pinv: L.pinv,
 }
 
 
