@@ -23,6 +23,7 @@ from ._shape import *  # noqa: F401,F403
 from ._shape import __all__ as _shape_all
 from ._prims_math import erf, erfc, expit, gammaln, digamma, polygamma, log_ndtr, logit, ndtr, xlog1py, xlogy  # noqa: F401
 from ._dispatch import register_function
+from ._check import CheckReport, check
 from ._prims import getitem, scatter_add
 from ._tensor import Tensor
 from . import linalg, special  # noqa: E402
@@ -34,5 +35,5 @@ __all__ = [
     "randn", "rand", "manual_seed", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "autograd",
     "grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian", "jacfwd", "jacrev", "jacobian",
     "PRIMITIVES", "Primitive", "bind", "HodiffError", "EscapedBoxError", "linalg", "special", "scatter_add",
-    "register_function",
+    "register_function", "check", "CheckReport",
 ] + _numpy_all + _shape_all

@@ -117,6 +117,11 @@ class ArrayOps:
         return int(np.prod(self.shape, dtype=np.int64))
 
     @property
+    def at(self):
+        """Indexed updates returning a new value: ``x.at[idx].add(v)``, ``x.at[idx].set(v)``."""
+        return S._At(self)
+
+    @property
     def T(self):
         return N.transpose(self)
 

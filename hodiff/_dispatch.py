@@ -146,6 +146,9 @@ def array_ufunc(box, ufunc, method, inputs, kwargs):
         fn = NONDIFF.get(ufunc)
         if fn is not None:
             return fn(*inputs, **kwargs)
+    if method == "at":
+        raise TypeError(f"{_name(ufunc)}.at(...) updates an array in place, which would drop the derivative of "
+                        "a traced value; use x = hd.index_add(x, idx, v) (or x.at[idx].add(v) on hodiff values)")
     what = _name(ufunc) + ("" if method == "__call__" else f".{method}")
     err = _no_rule(what, inputs)
     if err is not None:

@@ -269,6 +269,8 @@ def _extreme(name, impl):
 
     def op(x, axis=None, keepdims=False):
         return bind(p, x, axis=_norm_axis(axis, ndim_of(x)), keepdims=bool(keepdims))
+    op.__name__ = name
+    op.__doc__ = f"{'Maximum' if name == 'amax' else 'Minimum'} over ``axis``; ties share the derivative evenly."
     op.prim = p
     return op
 

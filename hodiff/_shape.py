@@ -200,3 +200,56 @@ def pad(x, pad_width, mode="constant", constant_values=0):
             out = where(mask, fill, out)
         return out
     return _gather(x, np.pad(_indices(x), pad_width, mode=mode))
+
+
+def _index_shape(x, idx):
+    return np.empty(shape_of(x), dtype=np.int8)[P.normalize_index(idx, ndim_of(x))].shape
+
+
+def index_add(x, idx, values):
+    """``x`` with ``values`` added at ``idx`` (repeated indices add up): a functional ``np.add.at``.
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> hd.index_add(np.zeros(3), np.array([0, 0, 2]), 1.0)
+    array([2., 0., 1.])
+    """
+    v = P.broadcast_to(values, _index_shape(x, idx))
+    return P.add(x, P.scatter_add(v, idx, tuple(shape_of(x))))
+
+
+def index_set(x, idx, values):
+    """``x`` with the entries at ``idx`` replaced by ``values`` (a functional ``x[idx] = values``)."""
+    shape = tuple(shape_of(x))
+    flat = np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[P.normalize_index(idx, len(shape))]
+    if np.unique(flat).size != np.size(flat):
+        raise ValueError("index_set with repeated indices is ambiguous; use index_add or unique indices")
+    mask = np.zeros(shape, dtype=bool)
+    mask.reshape(-1)[np.ravel(flat)] = True
+    v = P.broadcast_to(values, _index_shape(x, idx))
+    return where(mask, P.scatter_add(v, idx, shape), x)
+
+
+class _At:
+    """``x.at[idx].add(v)`` / ``.set(v)``: indexed updates that return a new value (JAX style)."""
+
+    __slots__ = ("x", "idx")
+
+    def __init__(self, x, idx=None):
+        self.x, self.idx = x, idx
+
+    def __getitem__(self, idx):
+        return _At(self.x, idx)
+
+    def add(self, values):
+        return index_add(self.x, self.idx, values)
+
+    def subtract(self, values):
+        return index_add(self.x, self.idx, P.negative(values))
+
+    def set(self, values):
+        return index_set(self.x, self.idx, values)
+
+
+__all__ += ["index_add", "index_set"]
