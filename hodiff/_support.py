@@ -10,13 +10,16 @@ from ._core import PRIMITIVES
 
 
 def _qualname(f):
-    mod = getattr(f, "__module__", "") or ""
+    import numpy as np
+    import scipy.special as sp
     name = getattr(f, "__name__", repr(f))
-    if mod.startswith("scipy.special") or type(f).__name__ == "ufunc" and mod == "scipy.special._ufuncs":
-        return f"scipy.special.{name}"
-    if mod.startswith("numpy.linalg"):
+    if getattr(np.linalg, name, None) is f:
         return f"numpy.linalg.{name}"
-    return f"scipy.special.{name}" if "scipy" in mod else f"numpy.{name}"
+    if getattr(np, name, None) is f:
+        return f"numpy.{name}"
+    if getattr(sp, name, None) is f:
+        return f"scipy.special.{name}"
+    return f"numpy.{name}"
 
 
 def _primitives_used(fn):
