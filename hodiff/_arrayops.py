@@ -13,7 +13,6 @@ from . import _numpy as N
 from . import _shape as S
 from ._core import base_value
 
-
 _UFUNCS = D.HANDLED_UFUNCS
 
 
@@ -96,10 +95,10 @@ class ArrayOps:
         return bool(base_value(self))
 
     def __float__(self):
-        return float(base_value(self))
+        return float(np.asarray(base_value(self)).item())
 
     def __int__(self):
-        return int(base_value(self))
+        return int(np.asarray(base_value(self)).item())
 
     def __index__(self):
         return base_value(self).__index__()
@@ -188,10 +187,10 @@ class ArrayOps:
     def dot(self, other):
         return N.dot(self, other)
 
-    def clip(self, min=None, max=None):  # noqa: A002 - numpy's names
+    def clip(self, min=None, max=None):
         return N.clip(self, min, max)
 
-    def norm(self, ord=None, axis=None, keepdims=False):  # noqa: A002
+    def norm(self, ord=None, axis=None, keepdims=False):
         """The 2-norm (or other ``ord``), as ``torch.Tensor.norm``."""
         return N.norm(self, ord=ord, axis=axis, keepdims=keepdims)
 
@@ -215,6 +214,15 @@ class ArrayOps:
 
     def abs(self):
         return N.absolute(self)
+
+    def all(self, axis=None, keepdims=False):
+        return D.NONDIFF[np.all](self, axis=axis, keepdims=keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        return D.NONDIFF[np.any](self, axis=axis, keepdims=keepdims)
+
+    def sort(self, axis=-1):
+        return S.sort(self, axis)
 
     def argmax(self, axis=None):
         return D.NONDIFF[np.argmax](self, axis)

@@ -16,8 +16,19 @@ import itertools
 
 import numpy as np
 
-__all__ = ["Primitive", "Variadic", "Box", "Trace", "bind", "PRIMITIVES", "base_value", "shape_of", "ndim_of",
-           "HodiffError", "EscapedBoxError"]
+__all__ = [
+    "PRIMITIVES",
+    "Box",
+    "EscapedBoxError",
+    "HodiffError",
+    "Primitive",
+    "Trace",
+    "Variadic",
+    "base_value",
+    "bind",
+    "ndim_of",
+    "shape_of",
+]
 
 
 class HodiffError(Exception):
@@ -29,7 +40,7 @@ class EscapedBoxError(HodiffError):
 
 
 #: The primitive table: name -> Primitive. Filled by ``hodiff/_prims.py``; read by every interpreter and the tests.
-PRIMITIVES: dict[str, "Primitive"] = {}
+PRIMITIVES: dict[str, Primitive] = {}
 
 
 class Primitive:
@@ -63,7 +74,7 @@ class Primitive:
     Variadic primitives give ``jvp``/``vjp`` as a :class:`Variadic`, which hands the argument index to one rule.
     """
 
-    __slots__ = ("name", "impl", "jvp", "vjp", "elementwise", "linear", "cost", "domain", "doc", "jvp_joint")
+    __slots__ = ("cost", "doc", "domain", "elementwise", "impl", "jvp", "jvp_joint", "linear", "name", "vjp")
 
     def __init__(self, name, impl, jvp, vjp, *, elementwise=False, linear=False, cost=None, domain=None, doc="",
                  jvp_joint=None):
@@ -107,7 +118,7 @@ class Variadic:
 class Trace:
     """An interpreter at one level. Subclasses implement :meth:`process`."""
 
-    __slots__ = ("level", "alive", "__weakref__")
+    __slots__ = ("__weakref__", "alive", "level")
 
     def __init__(self, level):
         self.level = level

@@ -6,8 +6,19 @@ import numpy as np
 from ._core import base_value
 from ._tensor import Tensor
 
-__all__ = ["tensor", "arange", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn",
-           "rand"]
+__all__ = [
+    "arange",
+    "eye",
+    "full",
+    "linspace",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]
 
 
 def _shape(shape, size=None):

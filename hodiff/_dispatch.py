@@ -20,7 +20,7 @@ from . import _shape as S
 from . import linalg as L
 from ._core import Box, base_value
 
-__all__ = ["HANDLED_UFUNCS", "HANDLED_FUNCTIONS", "NONDIFF", "array_ufunc", "array_function", "nondiff"]
+__all__ = ["HANDLED_FUNCTIONS", "HANDLED_UFUNCS", "NONDIFF", "array_function", "array_ufunc", "nondiff"]
 
 
 def _flat_boxes(args):
@@ -62,8 +62,8 @@ _NONDIFF_UFUNCS = [np.equal, np.not_equal, np.less, np.less_equal, np.greater, n
                    np.logical_or, np.logical_not, np.logical_xor, np.signbit, np.floor_divide, np.heaviside]
 _NONDIFF_FUNCS = [np.argmax, np.argmin, np.argsort, np.round, np.around, np.shape, np.ndim, np.size,
                   np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.isclose, np.allclose,
-                  np.array_equal, np.all, np.any, np.nonzero, np.count_nonzero, np.sort, np.result_type,
-                  np.iscomplexobj, np.isrealobj, np.isscalar, np.unique, np.searchsorted, np.digitize,
+                  np.array_equal, np.all, np.any, np.nonzero, np.count_nonzero, np.result_type,
+                  np.iscomplexobj, np.isrealobj, np.isscalar, np.searchsorted, np.digitize,
                   np.argwhere, np.flatnonzero, np.histogram, np.bincount, np.may_share_memory, np.shares_memory]
 
 NONDIFF = {f: nondiff(f) for f in _NONDIFF_UFUNCS + _NONDIFF_FUNCS}
@@ -96,7 +96,8 @@ HANDLED_FUNCTIONS = {
     np.vstack: S.vstack, np.split: S.split, np.array_split: S.array_split, np.tile: S.tile,
     np.repeat: S.repeat, np.flip: S.flip, np.roll: S.roll, np.take: S.take, np.diag: S.diag,
     np.diagonal: S.diagonal, np.trace: S.trace, np.triu: S.triu, np.tril: S.tril, np.pad: S.pad,
-    np.atleast_1d: S.atleast_1d, np.atleast_2d: S.atleast_2d,
+    np.atleast_1d: S.atleast_1d, np.atleast_2d: S.atleast_2d, np.sort: S.sort,
+    np.take_along_axis: S.take_along_axis,
     np.linalg.inv: L.inv, np.linalg.solve: L.solve, np.linalg.det: L.det, np.linalg.slogdet: L.slogdet,
     np.linalg.cholesky: L.cholesky, np.linalg.eigh: L.eigh, np.linalg.eigvalsh: L.eigvalsh, np.linalg.qr: L.qr,
     np.linalg.svd: L.svd, np.linalg.lstsq: L.lstsq, np.linalg.matrix_power: L.matrix_power,
@@ -110,8 +111,14 @@ def register_function(numpy_function, hodiff_function):
 
 
 def _name(f):
+    """The public dotted name of a numpy/scipy function (``numpy.linalg.eig``, ``scipy.special.erf``)."""
+    name = getattr(f, "__name__", repr(f))
+    for prefix, mod in (("numpy", np), ("numpy.linalg", np.linalg), ("numpy.fft", np.fft),
+                        ("numpy.random", np.random), ("scipy.special", sp)):
+        if getattr(mod, name, None) is f:
+            return f"{prefix}.{name}"
     mod = getattr(f, "__module__", None) or "numpy"
-    return f"{mod.split('.')[0] if mod.startswith('numpy') else mod}.{getattr(f, '__name__', f)}"
+    return f"{mod}.{name}"
 
 
 def _no_rule(what, args):

@@ -81,7 +81,7 @@ class Dual(ArrayOps, Box):
     0.918546...
     """
 
-    __slots__ = ("primal", "tangent", "_trace")
+    __slots__ = ("_trace", "primal", "tangent")
 
     def __init__(self, primal, tangent, trace=None, *, batched=False):
         if trace is None:

@@ -14,12 +14,13 @@ import numbers
 import numpy as np
 
 from . import _numpy as N
+from . import _shape as S
 from ._core import Box, base_value, shape_of
 from ._forward import Dual, ForwardTrace
 from ._reverse import ReverseTrace, backprop
 from ._tensor import Tensor
 
-__all__ = ["grad", "value_and_grad", "jvp", "vjp", "hvp", "jacfwd", "jacrev", "jacobian", "hessian"]
+__all__ = ["grad", "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "value_and_grad", "vjp"]
 
 
 def _prep(x, what):
@@ -72,9 +73,8 @@ def _unbox(tree, trace):
 
 
 def _zeros_like(x):
-    b = base_value(x)
-    return np.zeros(np.shape(b), dtype=np.result_type(b, np.float32) if np.asarray(b).dtype.kind == "f"
-                    else np.float64)
+    b = np.asarray(base_value(x))   # a Python float becomes float64 here, as its derivative should be
+    return np.zeros(b.shape, dtype=b.dtype if b.dtype.kind == "f" else np.float64)
 
 
 def _scalar_seed(out, trace, what):
@@ -320,7 +320,7 @@ def jacfwd(f, argnums=0, chunk_size=None):
                 oshape = tuple(shape_of(out))
                 t = np.zeros((k,) + oshape, dtype=_dtype_of(x))
             pieces.append(t)
-        t = pieces[0] if len(pieces) == 1 else N.concatenate(pieces, axis=0)
+        t = pieces[0] if len(pieces) == 1 else S.concatenate(pieces, axis=0)
         m = int(np.prod(oshape, dtype=np.int64))
         return _out(N.reshape(N.transpose(N.reshape(t, (n, m))), oshape + xshape))
     return jac
@@ -372,7 +372,7 @@ def jacrev(f, argnums=0, chunk_size=None):
             g = found[id(box)][1] if id(box) in found else None
             rows.append(g.tangent if type(g) is Dual and g._trace is fwd
                         else np.zeros((k,) + xshape, dtype=_dtype_of(x)))
-        t = rows[0] if len(rows) == 1 else N.concatenate(rows, axis=0)
+        t = rows[0] if len(rows) == 1 else S.concatenate(rows, axis=0)
         return _out(N.reshape(t, oshape + xshape))
     return jac
 

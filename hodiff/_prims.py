@@ -106,6 +106,8 @@ negative = _unary("negative", np.negative, lambda t, ans, x: negative(t), lambda
 
 def _safe_log(x):
     """log(x) where x > 0 and 0 elsewhere: the d/dy of x**y where it exists (0**y has derivative 0 in y)."""
+    if isinstance(x, (int, float)):   # keep Python numbers weakly typed, so float32 stays float32
+        return float(np.log(x)) if x > 0 else 0.0
     xb = base_value(x)
     bad = xb <= 0
     if np.any(bad):
@@ -121,7 +123,8 @@ def _pow_dx(d, ans, x, y):
             return d
         if y == 0:
             return multiply(d, 0.0)
-    return multiply(d, multiply(y, power(x, subtract(y, 1))))
+    ym1 = y - 1 if isinstance(y, (int, float)) else subtract(y, 1)   # a Python number stays weakly typed
+    return multiply(d, multiply(y, power(x, ym1)))
 
 
 power = _binary("power", np.power,
@@ -575,4 +578,4 @@ def matmul(a, b):
 
 
 # names under which the table's ops are exported
-sum = reduce_sum  # noqa: A001 - numpy's name
+sum = reduce_sum

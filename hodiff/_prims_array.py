@@ -161,7 +161,7 @@ def normalize_subscripts(subscripts, ndims):
     ins = ins.split(",")
     if len(ins) != len(ndims):
         raise ValueError(f"einsum: {len(ins)} operand subscripts for {len(ndims)} operands")
-    used = set(c for c in s if c.isalpha())
+    used = {c for c in s if c.isalpha()}
     free = [c for c in _LETTERS if c not in used]
     ell = max([nd - len(spec.replace("...", "")) for spec, nd in zip(ins, ndims) if "..." in spec] or [0])
     ell_letters = "".join(free[:ell])
@@ -253,4 +253,4 @@ def einsum(subscripts, *operands):
     return einsum_(normalize_subscripts(subscripts, [ndim_of(o) for o in operands]), list(operands))
 
 
-__all__ = ["cumsum_last", "prod_last", "cumprod_last", "concatenate_", "einsum", "normalize_subscripts"]
+__all__ = ["concatenate_", "cumprod_last", "cumsum_last", "einsum", "normalize_subscripts", "prod_last"]

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from ._core import Primitive, base_value, bind, ndim_of, shape_of
-from ._prims import (_mT, add, divide, getitem, matmul, multiply, negative, reshape, subtract)
+from ._prims import _mT, add, divide, getitem, matmul, multiply, negative, reshape, subtract
 from ._prims_array import concatenate_
 
 
@@ -381,7 +381,7 @@ def _svd_F(s):
 
 
 def _svd_jvp(t, ans, a):
-    m, n = shape_of(a)[-2:]
+    m, _n = shape_of(a)[-2:]
     u, s, v = _unpack_svd(ans, m)
     F = _svd_F(s)
     dp = matmul(_mT(u), matmul(t, v))
@@ -396,7 +396,7 @@ def _svd_jvp(t, ans, a):
 
 
 def _svd_vjp(g, ans, a):
-    m, n = shape_of(a)[-2:]
+    m, _n = shape_of(a)[-2:]
     u, s, v = _unpack_svd(ans, m)
     gu, gs, gv = _unpack_svd(g, m)
     F = _svd_F(s)

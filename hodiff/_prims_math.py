@@ -95,8 +95,8 @@ sinc = _unary_d("sinc", np.sinc, _sinc_local)
 
 
 def _binary_d(name, impl, local_x, local_y, cost=10, domain=(-2.0, 2.0)):
-    rx = lambda s, ans, x, y: multiply(s, local_x(ans, x, y))  # noqa: E731
-    ry = lambda s, ans, x, y: multiply(s, local_y(ans, x, y))  # noqa: E731
+    rx = lambda s, ans, x, y: multiply(s, local_x(ans, x, y))
+    ry = lambda s, ans, x, y: multiply(s, local_y(ans, x, y))
     return _binary(name, impl, (rx, ry), (rx, ry), cost=cost, domain=domain)
 
 
@@ -117,6 +117,32 @@ xlogy = _binary_d("xlogy", sp.xlogy, lambda ans, x, y: log(y), lambda ans, x, y:
 xlog1py = _binary_d("xlog1py", sp.xlog1py, lambda ans, x, y: log(add(1.0, y)),
                     lambda ans, x, y: divide(x, add(1.0, y)), domain=(0.3, 2.0))
 
-__all__ = ["expm1", "log1p", "cbrt", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh",
-           "arctanh", "erf", "erfc", "expit", "logit", "ndtr", "log_ndtr", "gammaln", "digamma", "polygamma",
-           "sinc", "arctan2", "hypot", "logaddexp", "logaddexp2", "xlogy", "xlog1py"]
+__all__ = [
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "cbrt",
+    "cosh",
+    "digamma",
+    "erf",
+    "erfc",
+    "expit",
+    "expm1",
+    "gammaln",
+    "hypot",
+    "log1p",
+    "log_ndtr",
+    "logaddexp",
+    "logaddexp2",
+    "logit",
+    "ndtr",
+    "polygamma",
+    "sinc",
+    "sinh",
+    "xlog1py",
+    "xlogy",
+]

@@ -19,7 +19,7 @@ from . import _prims as P
 from ._core import Box, Trace, base_value, new_level, shape_of
 from ._tensor import Tensor
 
-__all__ = ["ReverseTrace", "EAGER", "backprop", "backward", "grad"]
+__all__ = ["EAGER", "ReverseTrace", "backprop", "backward", "grad"]
 
 
 class ReverseTrace(Trace):

@@ -11,9 +11,34 @@ from ._core import base_value, ndim_of, shape_of
 from ._prims import getitem, multiply, reshape, transpose, where
 from ._prims_array import concatenate_
 
-__all__ = ["ravel", "swapaxes", "moveaxis", "expand_dims", "squeeze", "concatenate", "stack", "hstack", "vstack",
-           "split", "array_split", "tile", "repeat", "flip", "roll", "diag", "diagonal", "trace", "triu", "tril",
-           "pad", "atleast_1d", "atleast_2d", "take"]
+__all__ = [
+    "array_split",
+    "atleast_1d",
+    "atleast_2d",
+    "concatenate",
+    "diag",
+    "diagonal",
+    "expand_dims",
+    "flip",
+    "hstack",
+    "moveaxis",
+    "pad",
+    "ravel",
+    "repeat",
+    "roll",
+    "sort",
+    "split",
+    "squeeze",
+    "stack",
+    "swapaxes",
+    "take",
+    "take_along_axis",
+    "tile",
+    "trace",
+    "tril",
+    "triu",
+    "vstack",
+]
 
 
 def _stand_in(x):
@@ -151,6 +176,18 @@ def take(x, indices, axis=None):
     return _gather(x, np.take(_indices(x), base_value(indices), axis=axis))
 
 
+def take_along_axis(x, indices, axis):
+    """Pick values along ``axis`` at ``indices`` (numpy's ``take_along_axis``)."""
+    return _gather(x, np.take_along_axis(_indices(x), base_value(indices), axis))
+
+
+def sort(x, axis=-1):
+    """Sorted copy of ``x`` along ``axis``: a permutation, so each value keeps its derivative."""
+    if axis is None:
+        x, axis = ravel(x), -1
+    return take_along_axis(x, np.argsort(base_value(x), axis=axis, kind="stable"), axis)
+
+
 def diagonal(x, offset=0, axis1=0, axis2=1):
     """The diagonal of ``x`` (numpy's ``diagonal``), as an indexing."""
     return _gather(x, np.diagonal(_indices(x), offset, axis1, axis2))
@@ -234,7 +271,7 @@ def index_set(x, idx, values):
 class _At:
     """``x.at[idx].add(v)`` / ``.set(v)``: indexed updates that return a new value (JAX style)."""
 
-    __slots__ = ("x", "idx")
+    __slots__ = ("idx", "x")
 
     def __init__(self, x, idx=None):
         self.x, self.idx = x, idx

@@ -9,19 +9,6 @@ from . import _dispatch as D
 from ._core import PRIMITIVES
 
 
-def _qualname(f):
-    import numpy as np
-    import scipy.special as sp
-    name = getattr(f, "__name__", repr(f))
-    if getattr(np.linalg, name, None) is f:
-        return f"numpy.linalg.{name}"
-    if getattr(np, name, None) is f:
-        return f"numpy.{name}"
-    if getattr(sp, name, None) is f:
-        return f"scipy.special.{name}"
-    return f"numpy.{name}"
-
-
 def _primitives_used(fn):
     """Primitive names whose op function is ``fn`` itself (a direct primitive) or None for a composite."""
     prim = getattr(fn, "prim", None)
@@ -39,11 +26,11 @@ def supported_functions():
     for table, kindless in ((D.HANDLED_UFUNCS, False), (D.HANDLED_FUNCTIONS, False), (D.NONDIFF, True)):
         for f, fn in table.items():
             if kindless:
-                rows.append((_qualname(f), "-", "no derivative", "returns a plain value"))
+                rows.append((D._name(f), "-", "no derivative", "returns a plain value"))
                 continue
             prim = _primitives_used(fn)
             kind = f"primitive `{prim}`" if prim else "composite"
-            rows.append((_qualname(f), f"hodiff.{getattr(fn, '__name__', '?')}", kind, "any (forward and reverse)"))
+            rows.append((D._name(f), f"hodiff.{getattr(fn, '__name__', '?')}", kind, "any (forward and reverse)"))
     seen, out = set(), []
     for r in sorted(rows):
         if r[0] not in seen:

@@ -42,8 +42,19 @@ class Tensor(ArrayOps, Box):
     tensor([ 0.,  4.,  8., 12.])
     """
 
-    __slots__ = ("_value", "_trace", "requires_grad", "_prim", "_args", "_params", "_parents", "_grad",
-                 "_grad_req", "_retain", "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "_args",
+        "_grad",
+        "_grad_req",
+        "_params",
+        "_parents",
+        "_prim",
+        "_retain",
+        "_trace",
+        "_value",
+        "requires_grad",
+    )
 
     def __init__(self, data, requires_grad=False, dtype=None):
         from ._reverse import EAGER
@@ -268,6 +279,6 @@ def _as_array(data, dtype=None):
         raise TypeError("hd.tensor() cannot wrap a value that is being differentiated by a transform; "
                         "use it directly")
     a = np.array(data, dtype=dtype, copy=True)
-    if dtype is None and a.dtype.kind == "f" and not isinstance(data, np.ndarray):
+    if dtype is None and a.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)):
         a = a.astype(np.float64)
     return a

@@ -24,8 +24,18 @@ from . import _modes
 from ._reverse import backward as _backward
 from ._reverse import grad as _grad
 
-__all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training", "backward", "grad",
-           "set_recording", "set_training"]
+__all__ = [
+    "backward",
+    "grad",
+    "is_recording",
+    "is_training",
+    "pause",
+    "predict_mode",
+    "record",
+    "set_recording",
+    "set_training",
+    "train_mode",
+]
 
 
 def record(train_mode=True):

@@ -9,10 +9,27 @@ import numpy as np
 from ._core import base_value, shape_of
 from ._numpy import divide, matmul, norm, reshape, subtract, sum
 from ._prims import _mT, multiply
-from ._prims_linalg import (cholesky, det, eigh, eigvalsh, inv, qr, slogdet, solve, solve_triangular, svd)
+from ._prims_linalg import cholesky, det, eigh, eigvalsh, inv, qr, slogdet, solve, solve_triangular, svd
 
-__all__ = ["norm", "inv", "solve", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "qr", "svd", "lstsq",
-           "solve_triangular", "cho_factor", "cho_solve", "matrix_power", "multi_dot", "pinv"]
+__all__ = [
+    "cho_factor",
+    "cho_solve",
+    "cholesky",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "lstsq",
+    "matrix_power",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_triangular",
+    "svd",
+]
 
 
 def lstsq(a, b, rcond=None):

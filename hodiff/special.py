@@ -5,9 +5,24 @@ on a hodiff value; ``logsumexp``, ``softmax``, ``log_softmax`` and ``polygamma``
 them from here.
 """
 from ._numpy import log_softmax, logsumexp, softmax
-from ._prims_math import (digamma, erf, erfc, expit, gammaln, log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy)
+from ._prims_math import digamma, erf, erfc, expit, gammaln, log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy
 
 psi = digamma
 
-__all__ = ["erf", "erfc", "expit", "logit", "ndtr", "log_ndtr", "gammaln", "digamma", "psi", "polygamma", "xlogy",
-           "xlog1py", "logsumexp", "softmax", "log_softmax"]
+__all__ = [
+           "digamma",
+           "erf",
+           "erfc",
+           "expit",
+           "gammaln",
+           "log_ndtr",
+           "log_softmax",
+           "logit",
+           "logsumexp",
+           "ndtr",
+           "polygamma",
+           "psi",
+           "softmax",
+           "xlog1py",
+           "xlogy",
+]
