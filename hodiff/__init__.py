@@ -19,20 +19,26 @@ from ._forward import Dual
 from ._functional import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 from ._modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._numpy import *
-from ._numpy import __all__ as _numpy_all
 from ._prims import scatter_add
 from ._prims_math import digamma, erf, erfc, expit, gammaln, log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy  # noqa: F401
 from ._shape import *
-from ._shape import __all__ as _shape_all
 from ._tensor import Tensor
 
 __version__ = "0.1.0"
 
-__all__ = [  # noqa: PLE0605 - extended with numpy's names below
-    "Tensor", "Dual", "tensor", "arange", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace",
-    "randn", "rand", "manual_seed", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "autograd",
-    "grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian", "jacfwd", "jacrev", "jacobian",
-    "PRIMITIVES", "Primitive", "bind", "HodiffError", "EscapedBoxError", "linalg", "special", "scatter_add",
-    "register_function", "check", "CheckReport",
+__all__ = [
+    "CheckReport", "Dual", "EscapedBoxError", "HodiffError", "PRIMITIVES", "Primitive", "Tensor", "abs", "absolute",
+    "add", "amax", "amin", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+    "array_split", "atleast_1d", "atleast_2d", "autograd", "average", "bind", "broadcast_to", "cbrt", "check",
+    "clip", "concatenate", "cos", "cosh", "cumprod", "cumsum", "deg2rad", "diag", "diagonal", "divide", "dot",
+    "einsum", "enable_grad", "exp", "exp2", "expand_dims", "expm1", "eye", "flip", "fmax", "fmin", "full",
+    "getitem", "grad", "hessian", "hstack", "hvp", "hypot", "index_add", "index_set", "inner", "is_grad_enabled",
+    "jacfwd", "jacobian", "jacrev", "jvp", "kron", "linalg", "linspace", "log", "log10", "log1p", "log2",
+    "log_softmax", "logaddexp", "logaddexp2", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "mod", "moveaxis", "multiply", "negative", "no_grad", "norm", "ones", "ones_like", "outer", "pad",
+    "positive", "power", "prod", "ptp", "rad2deg", "rand", "randn", "ravel", "reciprocal", "register_function",
+    "remainder", "repeat", "roll", "scatter_add", "set_grad_enabled", "sin", "sinc", "sinh", "softmax", "sort",
+    "special", "split", "sqrt", "square", "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swapaxes",
+    "take", "take_along_axis", "tan", "tanh", "tensor", "tensordot", "tile", "trace", "tril", "triu",
+    "value_and_grad", "var", "vdot", "vjp", "vstack", "where", "zeros", "zeros_like",
 ]
-__all__ += _numpy_all + _shape_all
