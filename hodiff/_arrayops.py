@@ -95,10 +95,18 @@ class ArrayOps:
         return bool(base_value(self))
 
     def __float__(self):
-        return float(np.asarray(base_value(self)).item())
+        return float(self._plain_scalar("float"))
 
     def __int__(self):
-        return int(np.asarray(base_value(self)).item())
+        return int(self._plain_scalar("int"))
+
+    def _plain_scalar(self, what):
+        if self._const_maker() is None:   # a value traced by a transform: converting it would drop the derivative
+            raise TypeError(
+                f"{what}() of a value being differentiated would silently drop its derivative (math.* functions do "
+                "this too). Use hodiff/numpy functions on it, or take the value explicitly with x.item() or "
+                "hodiff.stop_gradient(x) where no derivative is wanted.")
+        return np.asarray(base_value(self)).item()
 
     def __index__(self):
         return base_value(self).__index__()

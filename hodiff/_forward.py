@@ -77,8 +77,8 @@ class Dual(ArrayOps, Box):
     >>> import numpy as np, hodiff as hd
     >>> d = hd.Dual(np.float64(0.5), np.float64(1.0))
     >>> y = np.sin(d) * d
-    >>> float(y.tangent)  # d/dx x sin(x) at 0.5
-    0.918546...
+    >>> round(float(y.tangent), 12)  # d/dx x sin(x) at 0.5 = sin(0.5) + 0.5 cos(0.5)
+    0.918216819549
     """
 
     __slots__ = ("_trace", "primal", "tangent")

@@ -119,7 +119,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
             val, seed = _scalar_seed(res, trace, "grad")
             found = {}
             if type(res) is Tensor and res._trace is trace and res.requires_grad:
-                found = backprop([res], [seed], targets=boxes)
+                found = backprop([res], [seed], targets=boxes, tape=trace.tape)
             grads = [found[id(b)][1] if id(b) in found else _zeros_like(b._value) for b in boxes]
         finally:
             trace.alive = False
@@ -233,7 +233,7 @@ def vjp(f, *primals):
     def vjp_fn(g):
         if tuple(shape_of(g)) != shape:
             raise ValueError(f"vjp_fn: the cotangent has shape {tuple(shape_of(g))}; the output has shape {shape}")
-        found = backprop([out], [g], targets=boxes, retain_graph=True) if is_box and out.requires_grad else {}
+        found = backprop([out], [g], targets=boxes, retain_graph=True, tape=trace.tape) if is_box and out.requires_grad else {}
         return tuple(_out(found[id(b)][1]) if id(b) in found else _out(_zeros_like(b._value)) for b in boxes)
     return _out(val), vjp_fn
 
@@ -261,7 +261,8 @@ def hvp(f, x, v):
         box = Tensor._make(Dual(x, v, fwd), rev, True)
         out = f(box)
         _, seed = _scalar_seed(out, rev, "hvp")
-        found = backprop([out], [seed], targets=[box]) if type(out) is Tensor and out._trace is rev else {}
+        found = (backprop([out], [seed], targets=[box], tape=rev.tape)
+                 if type(out) is Tensor and out._trace is rev else {})
     finally:
         rev.alive = False
         fwd.alive = False
@@ -355,7 +356,7 @@ def jacrev(f, argnums=0, chunk_size=None):
         if not is_box:
             return _out(np.zeros(oshape + xshape, dtype=_dtype_of(x)))
         if oshape == ():
-            found = backprop([out], [np.ones((), dtype=_dtype_of(val))], targets=[box])
+            found = backprop([out], [np.ones((), dtype=_dtype_of(val))], targets=[box], tape=rev.tape)
             return _out(found[id(box)][1]) if id(box) in found else _out(_zeros_like(x))
         m = int(np.prod(oshape, dtype=np.int64))
         step = m if not chunk_size else int(chunk_size)
@@ -366,7 +367,7 @@ def jacrev(f, argnums=0, chunk_size=None):
             try:
                 seed = Dual(np.zeros(oshape, dtype=_dtype_of(val)),
                             _eye_chunk(m, start, k, oshape, _dtype_of(val)), fwd)
-                found = backprop([out], [seed], targets=[box], retain_graph=start + k < m)
+                found = backprop([out], [seed], targets=[box], retain_graph=start + k < m, tape=rev.tape)
             finally:
                 fwd.alive = False
             g = found[id(box)][1] if id(box) in found else None

@@ -15,10 +15,11 @@ negative axes and explicit leading shapes so that one rule serves single and bat
 from __future__ import annotations
 
 import builtins
+import operator
 
 import numpy as np
 
-from ._core import Primitive, base_value, bind, ndim_of, shape_of
+from ._core import Primitive, _hooks, base_value, bind, ndim_of, shape_of
 
 # ----------------------------------------------------------------------------------------------------------------
 # cost hints and test domains (shared helpers)
@@ -67,13 +68,29 @@ def _lead(t, x):
 # ----------------------------------------------------------------------------------------------------------------
 # elementwise arithmetic
 
+#: Types that are never boxes: the ops below call numpy directly on them (``bind``'s own first case, inlined).
+_PLAIN = frozenset({np.ndarray, np.float64, np.float32, np.float16, np.longdouble, float, int, bool, np.int64,
+                    np.int32, np.bool_, np.complex128, complex})
+
+def _op_doc(name, impl, nargs):
+    np_name = getattr(impl, "__name__", name)
+    src = "scipy.special" if getattr(impl, "__module__", None) is None and not hasattr(np, np_name) else "numpy"
+    args = "x" if nargs == 1 else "x, y"
+    return (f"Elementwise ``{src}.{np_name}({args})``, with numpy broadcasting; differentiable to any order in "
+            f"forward and reverse mode (primitive ``{name}`` of the table).")
+
+
 def _unary(name, impl, jvp, vjp, cost=1, domain=(-2.0, 2.0), linear=False):
     p = Primitive(name, impl, (jvp,), (vjp,), elementwise=True, linear=linear, cost=_ew_cost(cost),
                   domain=_unary_domain(*domain))
 
     def op(x):
+        # the plain-value case of ``bind``, inlined: it is most of what the rules run during a backward pass
+        if type(x) in _PLAIN and not _hooks:
+            return impl(x)
         return bind(p, x)
-    op.__name__ = name
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = p.doc = _op_doc(name, impl, 1)
     op.prim = p
     return op
 
@@ -83,20 +100,34 @@ def _binary(name, impl, jvps, vjps, cost=1, domain=(-2.0, 2.0), linear=False):
                   domain=_binary_domain(*domain))
 
     def op(x, y):
+        if type(x) in _PLAIN and type(y) in _PLAIN and not _hooks:
+            return impl(x, y)
         return bind(p, x, y)
-    op.__name__ = name
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = p.doc = _op_doc(name, impl, 2)
     op.prim = p
     return op
 
 
-add = _binary("add", np.add, (lambda t, ans, x, y: t, lambda t, ans, x, y: t),
+def _scalar_fast(ufunc, pyop):
+    """``ufunc`` with the operator's fast path for numpy scalars (a ufunc call on two scalars costs ~10x more);
+    two Python floats still go through numpy, so 1.0 / 0.0 is inf, as for arrays, not an exception."""
+    def impl(x, y):
+        if type(x) is float and type(y) is float:
+            return ufunc(x, y)
+        return pyop(x, y)
+    impl.__name__ = ufunc.__name__
+    return impl
+
+
+add = _binary("add", _scalar_fast(np.add, operator.add), (lambda t, ans, x, y: t, lambda t, ans, x, y: t),
               (lambda g, ans, x, y: g, lambda g, ans, x, y: g), linear=True)
-subtract = _binary("subtract", np.subtract, (lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t)),
+subtract = _binary("subtract", _scalar_fast(np.subtract, operator.sub), (lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t)),
                    (lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)), linear=True)
-multiply = _binary("multiply", np.multiply,
+multiply = _binary("multiply", _scalar_fast(np.multiply, operator.mul),
                    (lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(x, t)),
                    (lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(g, x)), linear=True)
-divide = _binary("divide", np.true_divide,
+divide = _binary("divide", _scalar_fast(np.true_divide, operator.truediv),
                  (lambda t, ans, x, y: divide(t, y), lambda t, ans, x, y: negative(multiply(t, divide(ans, y)))),
                  (lambda g, ans, x, y: divide(g, y), lambda g, ans, x, y: negative(multiply(g, divide(ans, y)))),
                  domain=(-2.0, 2.0, 0.5, 2.0))
@@ -272,7 +303,7 @@ def _extreme(name, impl):
 
     def op(x, axis=None, keepdims=False):
         return bind(p, x, axis=_norm_axis(axis, ndim_of(x)), keepdims=bool(keepdims))
-    op.__name__ = name
+    op.__name__ = op.__qualname__ = name
     op.__doc__ = f"{'Maximum' if name == 'amax' else 'Minimum'} over ``axis``; ties share the derivative evenly."
     op.prim = p
     return op

@@ -16,39 +16,66 @@ import numpy as np
 
 from . import _modes
 from . import _prims as P
-from ._core import Box, Trace, base_value, new_level, shape_of
+from ._core import Box, Trace, _hooks, base_value, new_level, shape_of
+from ._prims import _PLAIN
 from ._tensor import Tensor
 
 __all__ = ["EAGER", "ReverseTrace", "backprop", "backward", "grad"]
 
 
 class ReverseTrace(Trace):
-    """The taping interpreter at one level. ``eager`` marks the always-open level of user-made tensors."""
+    """The taping interpreter at one level. ``eager`` marks the always-open level of user-made tensors.
 
-    __slots__ = ("eager",)
+    A transform's level keeps its ``tape``: the recorded tensors in creation order, which is a topological order,
+    so its backward pass needs no graph search. The eager level has no tape list (it never closes); its backward
+    sorts the graph reachable from the output.
+    """
+
+    __slots__ = ("eager", "tape")
 
     def __init__(self, eager=False, level=None):
         super().__init__(new_level() if level is None else level)
         self.eager = eager
+        self.tape = None if eager else []
 
     def process(self, prim, args, params):
         record = not self.eager or _modes._grad_enabled.get()
         inner = list(args)
         parents = []
-        for i, a in enumerate(args):
+        plain = True
+        i = 0
+        for a in args:
             if type(a) is Tensor and a._trace is self:
-                inner[i] = a._value
+                v = inner[i] = a._value
                 if record and a.requires_grad:
                     parents.append((i, a))
-        ans = prim.bind(*inner, **params)
+                if plain and type(v) not in _PLAIN and isinstance(v, Box):
+                    plain = False
+            elif plain and type(a) not in _PLAIN and isinstance(a, Box):
+                plain = False
+            i += 1  # noqa: SIM113 - cheaper than enumerate on the hot path
+        # with no boxes left below this level, go straight to numpy (bind's first case)
+        ans = prim.impl(*inner, **params) if plain and not _hooks else prim.bind(*inner, **params)
         if not parents:
             return Tensor._make(ans, self) if self.eager else ans
-        out = Tensor._make(ans, self, True)
+        out = _new(Tensor)
+        out._value = ans
+        out._trace = self
+        out.requires_grad = True
         out._prim = prim
-        out._args = tuple(inner)
+        out._args = inner
         out._params = params
-        out._parents = tuple(parents)
+        out._parents = parents
+        out._grad = out._ct = None
+        out._grad_req = "add"
+        out._retain = False
+        tape = self.tape
+        if tape is not None:
+            tape.append(out)
         return out
+
+
+_new = object.__new__
 
 
 #: The base level of eager tensors (``hd.tensor(..., requires_grad=True)``): always open, below every transform.
@@ -81,58 +108,77 @@ _FREED = ("hodiff: trying to run backward through a part of the graph whose save
           "(or recompute the output).")
 
 
-def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=False):
+def _shape(x):
+    try:
+        return x.shape
+    except AttributeError:
+        return ()
+
+
+def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=False, tape=None):
     """Propagate ``seeds`` (cotangents of ``roots``) backwards through the tape.
 
-    Returns ``{id(tensor): (tensor, cotangent)}`` for ``targets``, or, when ``targets`` is None, for every leaf
-    that requires a gradient and every tensor marked with ``retain_grad``.
+    ``tape`` (a transform level's list of recorded tensors, in creation order) replaces the graph search when
+    given. Returns ``{id(tensor): (tensor, cotangent)}`` for ``targets``, or, when ``targets`` is None, for every
+    leaf that requires a gradient and every tensor marked with ``retain_grad``. Cotangents are summed in each
+    tensor's ``_ct`` slot while the pass runs.
     """
-    order = _toposort(roots)
-    cts = {}
     for r, s in zip(roots, seeds):
-        _accumulate(cts, r, s)
+        r._ct = s if r._ct is None else P.add(r._ct, s)
     want = None if targets is None else {id(t) for t in targets}
     results = {}
-    for t in reversed(order):
-        g = cts.pop(id(t), None)
-        if g is None:
-            continue
-        prim = t._prim
-        if want is None:
-            if prim is None or t._retain:
-                results[id(t)] = (t, g)
-        elif id(t) in want:
-            results[id(t)] = (t, g)
-        if prim is None:
-            continue
-        args = t._args
-        if args is None:
-            raise RuntimeError(_FREED)
-        parents = t._parents
-        if create_graph:
-            args = list(args)
-            for i, p in parents:
-                args[i] = p
-            ans = t
+    try:
+        if tape is None:
+            order = _toposort(roots)
         else:
-            ans = t._value
-        rules = prim.vjp
-        params = t._params
-        for i, p in parents:
-            c = rules[i](g, ans, *args, **params)
-            if tuple(shape_of(c)) != tuple(shape_of(p)):
-                c = P.unbroadcast(c, shape_of(p))
-            _accumulate(cts, p, c)
-        if not retain_graph:
-            t._args = None
-            t._parents = None
+            order = tape
+        for t in reversed(order):
+            g = t._ct
+            if g is None:
+                continue
+            t._ct = None
+            prim = t._prim
+            if want is None:
+                if prim is None or t._retain:
+                    results[id(t)] = (t, g)
+            elif id(t) in want:
+                results[id(t)] = (t, g)
+            if prim is None:
+                continue
+            args = t._args
+            if args is None:
+                raise RuntimeError(_FREED)
+            parents = t._parents
+            if create_graph:
+                args = list(args)
+                for i, p in parents:
+                    args[i] = p
+                ans = t
+            else:
+                ans = t._value
+            rules = prim.vjp
+            params = t._params
+            for i, p in parents:
+                c = rules[i](g, ans, *args, **params)
+                pshape = _shape(p._value)
+                if _shape(c) != pshape:
+                    c = P.unbroadcast(c, pshape)
+                old = p._ct
+                p._ct = c if old is None else P.add(old, c)
+            if not retain_graph:
+                t._args = None
+                t._parents = None
+        if tape is not None:
+            # leaves (the transform's inputs) collect their cotangents last
+            for t in targets:
+                if t._ct is not None and t._prim is None:
+                    results[id(t)] = (t, t._ct)
+    finally:
+        for t in order if tape is None else list(tape) + list(targets or ()):
+            t._ct = None
+        for r in roots:
+            r._ct = None
     return results
-
-
-def _accumulate(cts, t, c):
-    k = id(t)
-    old = cts.get(k)
-    cts[k] = c if old is None else P.add(old, c)
 
 
 def _seed(out, gradient, create_graph, implicit_sum, what="backward()"):

@@ -45,6 +45,7 @@ class Tensor(ArrayOps, Box):
     __slots__ = (
         "__weakref__",
         "_args",
+        "_ct",
         "_grad",
         "_grad_req",
         "_params",
@@ -60,7 +61,7 @@ class Tensor(ArrayOps, Box):
         from ._reverse import EAGER
         self._value = _as_array(data, dtype)
         self._trace = EAGER
-        self._prim = self._args = self._params = self._parents = self._grad = None
+        self._prim = self._args = self._params = self._parents = self._grad = self._ct = None
         self._grad_req = "add"
         self._retain = False
         self.requires_grad = False
@@ -73,7 +74,7 @@ class Tensor(ArrayOps, Box):
         t._value = value
         t._trace = trace
         t.requires_grad = requires_grad
-        t._prim = t._args = t._params = t._parents = t._grad = None
+        t._prim = t._args = t._params = t._parents = t._grad = t._ct = None
         t._grad_req = "add"
         t._retain = False
         return t

@@ -95,8 +95,10 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, train_mode=True):
     """Gradients of ``heads`` with respect to ``variables`` as a list of tensors, leaving ``.grad`` alone.
 
-    With ``create_graph=True`` the results are recorded and can be differentiated again:
+    With ``create_graph=True`` the results are recorded and can be differentiated again.
 
+    Examples
+    --------
     >>> import hodiff as hd
     >>> x = hd.tensor([1.0, 2.0], requires_grad=True)
     >>> (g,) = hd.autograd.grad((x ** 3).sum(), [x], create_graph=True)
