@@ -144,7 +144,8 @@ class Box:
     __array_priority__ = 1000.0
 
 
-# Hooks called on every primitive application (cost counting, sparsity detection); empty, and free, when off.
+# Hooks called after every primitive executed on plain values, as ``hook(prim, args, params, ans)`` (cost
+# counting, sparsity detection). Empty, and free, when off: the fast paths test this list's truth.
 _hooks: list = []
 
 
@@ -157,10 +158,11 @@ def bind(prim, *args, **params):
             if top is None or tr.level > top.level:
                 top = tr
     if top is None:
+        ans = prim.impl(*args, **params)
         if _hooks:
             for h in _hooks:
-                h(prim, args, params)
-        return prim.impl(*args, **params)
+                h(prim, args, params, ans)
+        return ans
     if not top.alive:
         raise EscapedBoxError(
             f"a value traced by a hodiff transform that has already returned reached {prim.name!r}. "
