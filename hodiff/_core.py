@@ -71,13 +71,40 @@ class Primitive:
         ``rule(tangents, ans, *primals, **params)`` with ``None`` for absent tangents, for primitives whose
         tangent is cheaper to form in one go (``concatenate``); replaces the per-argument rules in forward mode.
 
+    vjp_into : tuple of callables, optional
+        A faster form of a VJP rule for plain arrays, ``rule(buf, g, ans, *primals, **params)``, that adds the
+        cotangent into ``buf`` (a buffer the engine owns, of the argument's shape) in place. ``getitem`` uses it
+        so that a slice's cotangent is added into the slice instead of into a new zero array. Used only when
+        nothing is being traced through the backward pass; the ``vjp`` rule stays the definition.
+
+    vjp_needs : tuple, optional
+        Per argument, what its VJP rule reads: argument indices and/or ``"ans"``. The tape saves only what the
+        rules of the arguments being differentiated need (others keep just their shape and dtype), so
+        intermediates can be freed. ``None`` (the default) saves everything.
+
     Variadic primitives give ``jvp``/``vjp`` as a :class:`Variadic`, which hands the argument index to one rule.
     """
 
-    __slots__ = ("cost", "doc", "domain", "elementwise", "impl", "jvp", "jvp_joint", "linear", "name", "vjp")
+    def save_plan(self, positions):
+        """``(argument indices to save, save ans?)`` for parents at ``positions`` (cached per pattern)."""
+        plan = self._plans.get(positions)
+        if plan is None:
+            needs = self.vjp_needs
+            if needs is None:
+                plan = (None, True)
+            else:
+                want = set()
+                for i in positions:
+                    want.update(needs[i])
+                plan = (frozenset(j for j in want if j != "ans"), "ans" in want)
+            self._plans[positions] = plan
+        return plan
+
+    __slots__ = ("cost", "doc", "domain", "elementwise", "impl", "jvp", "jvp_joint", "linear", "name", "vjp", "vjp_into", "vjp_needs",
+                 "_plans")
 
     def __init__(self, name, impl, jvp, vjp, *, elementwise=False, linear=False, cost=None, domain=None, doc="",
-                 jvp_joint=None):
+                 jvp_joint=None, vjp_into=None, vjp_needs=None):
         if name in PRIMITIVES:
             raise ValueError(f"primitive {name!r} is declared twice")
         self.name = name
@@ -90,6 +117,9 @@ class Primitive:
         self.domain = domain
         self.doc = doc
         self.jvp_joint = jvp_joint
+        self.vjp_into = vjp_into
+        self.vjp_needs = vjp_needs
+        self._plans = {}
         PRIMITIVES[name] = self
 
     def __repr__(self):

@@ -119,8 +119,8 @@ def value_and_grad(f, argnums=0, has_aux=False):
             val, seed = _scalar_seed(res, trace, "grad")
             found = {}
             if type(res) is Tensor and res._trace is trace and res.requires_grad:
-                found = backprop([res], [seed], targets=boxes, tape=trace.tape)
-            grads = [found[id(b)][1] if id(b) in found else _zeros_like(b._value) for b in boxes]
+                found = backprop([res._node], [seed], targets=[b._node for b in boxes], tape=trace.tape)
+            grads = [found[id(b._node)][1] if id(b._node) in found else _zeros_like(b._value) for b in boxes]
         finally:
             trace.alive = False
         g = _out(grads[0]) if single else tuple(_out(g) for g in grads)
@@ -233,8 +233,10 @@ def vjp(f, *primals):
     def vjp_fn(g):
         if tuple(shape_of(g)) != shape:
             raise ValueError(f"vjp_fn: the cotangent has shape {tuple(shape_of(g))}; the output has shape {shape}")
-        found = backprop([out], [g], targets=boxes, retain_graph=True, tape=trace.tape) if is_box and out.requires_grad else {}
-        return tuple(_out(found[id(b)][1]) if id(b) in found else _out(_zeros_like(b._value)) for b in boxes)
+        found = (backprop([out._node], [g], targets=[b._node for b in boxes], retain_graph=True, tape=trace.tape)
+                 if is_box and out.requires_grad else {})
+        return tuple(_out(found[id(b._node)][1]) if id(b._node) in found else _out(_zeros_like(b._value))
+                     for b in boxes)
     return _out(val), vjp_fn
 
 
@@ -261,12 +263,12 @@ def hvp(f, x, v):
         box = Tensor._make(Dual(x, v, fwd), rev, True)
         out = f(box)
         _, seed = _scalar_seed(out, rev, "hvp")
-        found = (backprop([out], [seed], targets=[box], tape=rev.tape)
+        found = (backprop([out._node], [seed], targets=[box._node], tape=rev.tape)
                  if type(out) is Tensor and out._trace is rev else {})
     finally:
         rev.alive = False
         fwd.alive = False
-    g = found[id(box)][1] if id(box) in found else None
+    g = found[id(box._node)][1] if id(box._node) in found else None
     if type(g) is Dual and g._trace is fwd:
         return _out(g.tangent)
     return _out(_zeros_like(x))
@@ -356,8 +358,8 @@ def jacrev(f, argnums=0, chunk_size=None):
         if not is_box:
             return _out(np.zeros(oshape + xshape, dtype=_dtype_of(x)))
         if oshape == ():
-            found = backprop([out], [np.ones((), dtype=_dtype_of(val))], targets=[box], tape=rev.tape)
-            return _out(found[id(box)][1]) if id(box) in found else _out(_zeros_like(x))
+            found = backprop([out._node], [np.ones((), dtype=_dtype_of(val))], targets=[box._node], tape=rev.tape)
+            return _out(found[id(box._node)][1]) if id(box._node) in found else _out(_zeros_like(x))
         m = int(np.prod(oshape, dtype=np.int64))
         step = m if not chunk_size else int(chunk_size)
         rows = []
@@ -367,10 +369,11 @@ def jacrev(f, argnums=0, chunk_size=None):
             try:
                 seed = Dual(np.zeros(oshape, dtype=_dtype_of(val)),
                             _eye_chunk(m, start, k, oshape, _dtype_of(val)), fwd)
-                found = backprop([out], [seed], targets=[box], retain_graph=start + k < m, tape=rev.tape)
+                found = backprop([out._node], [seed], targets=[box._node], retain_graph=start + k < m,
+                                 tape=rev.tape)
             finally:
                 fwd.alive = False
-            g = found[id(box)][1] if id(box) in found else None
+            g = found[id(box._node)][1] if id(box._node) in found else None
             rows.append(g.tangent if type(g) is Dual and g._trace is fwd
                         else np.zeros((k,) + xshape, dtype=_dtype_of(x)))
         t = rows[0] if len(rows) == 1 else S.concatenate(rows, axis=0)

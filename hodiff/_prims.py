@@ -80,9 +80,9 @@ def _op_doc(name, impl, nargs):
             f"forward and reverse mode (primitive ``{name}`` of the table).")
 
 
-def _unary(name, impl, jvp, vjp, cost=1, domain=(-2.0, 2.0), linear=False):
+def _unary(name, impl, jvp, vjp, cost=1, domain=(-2.0, 2.0), linear=False, needs=None):
     p = Primitive(name, impl, (jvp,), (vjp,), elementwise=True, linear=linear, cost=_ew_cost(cost),
-                  domain=_unary_domain(*domain))
+                  domain=_unary_domain(*domain), vjp_needs=needs)
 
     def op(x):
         # the plain-value case of ``bind``, inlined: it is most of what the rules run during a backward pass
@@ -95,9 +95,9 @@ def _unary(name, impl, jvp, vjp, cost=1, domain=(-2.0, 2.0), linear=False):
     return op
 
 
-def _binary(name, impl, jvps, vjps, cost=1, domain=(-2.0, 2.0), linear=False):
+def _binary(name, impl, jvps, vjps, cost=1, domain=(-2.0, 2.0), linear=False, needs=None):
     p = Primitive(name, impl, jvps, vjps, elementwise=True, linear=linear, cost=_ew_cost(cost),
-                  domain=_binary_domain(*domain))
+                  domain=_binary_domain(*domain), vjp_needs=needs)
 
     def op(x, y):
         if type(x) in _PLAIN and type(y) in _PLAIN and not _hooks:
@@ -121,18 +121,18 @@ def _scalar_fast(ufunc, pyop):
 
 
 add = _binary("add", _scalar_fast(np.add, operator.add), (lambda t, ans, x, y: t, lambda t, ans, x, y: t),
-              (lambda g, ans, x, y: g, lambda g, ans, x, y: g), linear=True)
+              (lambda g, ans, x, y: g, lambda g, ans, x, y: g), linear=True, needs=((), ()))
 subtract = _binary("subtract", _scalar_fast(np.subtract, operator.sub), (lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t)),
-                   (lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)), linear=True)
+                   (lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)), linear=True, needs=((), ()))
 multiply = _binary("multiply", _scalar_fast(np.multiply, operator.mul),
                    (lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(x, t)),
-                   (lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(g, x)), linear=True)
+                   (lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(g, x)), linear=True, needs=((1,), (0,)))
 divide = _binary("divide", _scalar_fast(np.true_divide, operator.truediv),
                  (lambda t, ans, x, y: divide(t, y), lambda t, ans, x, y: negative(multiply(t, divide(ans, y)))),
                  (lambda g, ans, x, y: divide(g, y), lambda g, ans, x, y: negative(multiply(g, divide(ans, y)))),
-                 domain=(-2.0, 2.0, 0.5, 2.0))
+                 domain=(-2.0, 2.0, 0.5, 2.0), needs=((1,), (1, "ans")))
 negative = _unary("negative", np.negative, lambda t, ans, x: negative(t), lambda g, ans, x: negative(g),
-                  cost=1, linear=True)
+                  cost=1, linear=True, needs=((),))
 
 
 def _safe_log(x):
@@ -149,7 +149,7 @@ def _safe_log(x):
 def _pow_dx(d, ans, x, y):
     if isinstance(y, (int, float)) and not isinstance(y, bool):
         if y == 2:
-            return multiply(d, multiply(2.0, x))
+            return multiply(multiply(d, 2.0), x)   # a scalar seed (from a sum) makes this one pass
         if y == 1:
             return d
         if y == 0:
@@ -161,19 +161,19 @@ def _pow_dx(d, ans, x, y):
 power = _binary("power", np.power,
                 (_pow_dx, lambda t, ans, x, y: multiply(t, multiply(ans, _safe_log(x)))),
                 (_pow_dx, lambda g, ans, x, y: multiply(g, multiply(ans, _safe_log(x)))),
-                cost=20, domain=(0.5, 2.0, -2.0, 2.0))
-exp = _unary("exp", np.exp, lambda t, ans, x: multiply(t, ans), lambda g, ans, x: multiply(g, ans), cost=10)
+                cost=20, domain=(0.5, 2.0, -2.0, 2.0), needs=((0, 1), (0, "ans")))
+exp = _unary("exp", np.exp, lambda t, ans, x: multiply(t, ans), lambda g, ans, x: multiply(g, ans), cost=10, needs=(("ans",),))
 log = _unary("log", np.log, lambda t, ans, x: divide(t, x), lambda g, ans, x: divide(g, x), cost=10,
-             domain=(0.2, 3.0))
-sin = _unary("sin", np.sin, lambda t, ans, x: multiply(t, cos(x)), lambda g, ans, x: multiply(g, cos(x)), cost=10)
+             domain=(0.2, 3.0), needs=((0,),))
+sin = _unary("sin", np.sin, lambda t, ans, x: multiply(t, cos(x)), lambda g, ans, x: multiply(g, cos(x)), cost=10, needs=((0,),))
 cos = _unary("cos", np.cos, lambda t, ans, x: negative(multiply(t, sin(x))),
-             lambda g, ans, x: negative(multiply(g, sin(x))), cost=10)
+             lambda g, ans, x: negative(multiply(g, sin(x))), cost=10, needs=((0,),))
 tan = _unary("tan", np.tan, lambda t, ans, x: multiply(t, add(1.0, multiply(ans, ans))),
-             lambda g, ans, x: multiply(g, add(1.0, multiply(ans, ans))), cost=10, domain=(-1.2, 1.2))
+             lambda g, ans, x: multiply(g, add(1.0, multiply(ans, ans))), cost=10, domain=(-1.2, 1.2), needs=(("ans",),))
 tanh = _unary("tanh", np.tanh, lambda t, ans, x: multiply(t, subtract(1.0, multiply(ans, ans))),
-              lambda g, ans, x: multiply(g, subtract(1.0, multiply(ans, ans))), cost=10)
+              lambda g, ans, x: multiply(g, subtract(1.0, multiply(ans, ans))), cost=10, needs=(("ans",),))
 sqrt = _unary("sqrt", np.sqrt, lambda t, ans, x: divide(t, multiply(2.0, ans)),
-              lambda g, ans, x: divide(g, multiply(2.0, ans)), cost=5, domain=(0.2, 3.0))
+              lambda g, ans, x: divide(g, multiply(2.0, ans)), cost=5, domain=(0.2, 3.0), needs=(("ans",),))
 
 
 def _sign(x):
@@ -181,7 +181,7 @@ def _sign(x):
 
 
 absolute = _unary("absolute", np.absolute, lambda t, ans, x: multiply(t, _sign(x)),
-                  lambda g, ans, x: multiply(g, _sign(x)), domain=(-2.0, 2.0))
+                  lambda g, ans, x: multiply(g, _sign(x)), domain=(-2.0, 2.0), needs=((0,),))
 
 
 def _select_weight(x, y, first):
@@ -196,12 +196,12 @@ maximum = _binary("maximum", np.maximum,
                   (lambda t, ans, x, y: multiply(t, _select_weight(x, y, True)),
                    lambda t, ans, x, y: multiply(t, _select_weight(y, x, True))),
                   (lambda g, ans, x, y: multiply(g, _select_weight(x, y, True)),
-                   lambda g, ans, x, y: multiply(g, _select_weight(y, x, True))))
+                   lambda g, ans, x, y: multiply(g, _select_weight(y, x, True))), needs=((0, 1), (0, 1)))
 minimum = _binary("minimum", np.minimum,
                   (lambda t, ans, x, y: multiply(t, _select_weight(x, y, False)),
                    lambda t, ans, x, y: multiply(t, _select_weight(y, x, False))),
                   (lambda g, ans, x, y: multiply(g, _select_weight(x, y, False)),
-                   lambda g, ans, x, y: multiply(g, _select_weight(y, x, False))))
+                   lambda g, ans, x, y: multiply(g, _select_weight(y, x, False))), needs=((0, 1), (0, 1)))
 
 
 def _where_domain(rng):
@@ -214,7 +214,7 @@ _where = Primitive(
     "where", np.where,
     (None, lambda t, ans, c, x, y: where(c, t, 0.0), lambda t, ans, c, x, y: where(c, 0.0, t)),
     (None, lambda g, ans, c, x, y: where(c, g, 0.0), lambda g, ans, c, x, y: where(c, 0.0, g)),
-    elementwise=True, linear=True, cost=_ew_cost(1), domain=_where_domain)
+    elementwise=True, linear=True, cost=_ew_cost(1), domain=_where_domain, vjp_needs=((), (0,), (0,)))
 
 
 def where(condition, x, y):
@@ -247,11 +247,12 @@ def _keep_shape(xshape, axis):
     return tuple(1 if (i - nd) in axis else d for i, d in enumerate(xshape))
 
 
-def _expand_reduced(g, xshape, axis, keepdims):
-    """Broadcast a reduced cotangent back to the input shape."""
+def _expand_reduced(g, xshape, axis, keepdims, lazy=False):
+    """Broadcast a reduced cotangent back to the input shape. With ``lazy`` the result may stay broadcastable
+    (unit axes, or a scalar): the backward engine broadcasts cotangents only where a rule needs the full shape."""
     if not keepdims:
-        g = reshape(g, _keep_shape(xshape, axis))
-    return broadcast_to(g, xshape)
+        g = reshape(g, _keep_shape(xshape, axis) if len(axis) < len(xshape) else ())
+    return g if lazy else broadcast_to(g, xshape)
 
 
 def _sum_domain(rng):
@@ -270,8 +271,8 @@ def _sum_impl(x, axis, keepdims):
 _sum_p = Primitive(
     "sum", _sum_impl,
     (lambda t, ans, x, axis, keepdims: _sum(t, axis, keepdims),),
-    (lambda g, ans, x, axis, keepdims: _expand_reduced(g, shape_of(x), axis, keepdims),),
-    linear=True, cost=lambda ans, x, **p: (_size(x), 8 * (_size(x) + _size(ans))), domain=_sum_domain)
+    (lambda g, ans, x, axis, keepdims: _expand_reduced(g, shape_of(x), axis, keepdims, lazy=True),),
+    linear=True, cost=lambda ans, x, **p: (_size(x), 8 * (_size(x) + _size(ans))), domain=_sum_domain, vjp_needs=((),))
 
 
 def _sum(x, axis, keepdims):
@@ -329,7 +330,7 @@ _reshape = Primitive(
     "reshape", _reshape_impl,
     (lambda t, ans, x, shape: reshape(t, tuple(shape_of(t)[:_lead(t, x)]) + shape),),
     (lambda g, ans, x, shape: reshape(g, shape_of(x)),),
-    linear=True, cost=_copy_cost, domain=_reshape_domain)
+    linear=True, cost=_copy_cost, domain=_reshape_domain, vjp_needs=((),))
 
 
 def reshape(x, shape):
@@ -358,7 +359,7 @@ _transpose = Primitive(
     "transpose", lambda x, axes: np.transpose(x, axes),
     (_transpose_jvp,),
     (lambda g, ans, x, axes: transpose(g, tuple(np.argsort(axes).tolist())),),
-    linear=True, cost=_copy_cost, domain=_transpose_domain)
+    linear=True, cost=_copy_cost, domain=_transpose_domain, vjp_needs=((),))
 
 
 def transpose(x, axes=None):
@@ -404,7 +405,7 @@ _broadcast_to = Primitive(
     "broadcast_to", _broadcast_impl,
     (_broadcast_jvp,),
     (lambda g, ans, x, shape: unbroadcast(g, shape_of(x)),),
-    linear=True, cost=_copy_cost, domain=_broadcast_domain)
+    linear=True, cost=_copy_cost, domain=_broadcast_domain, vjp_needs=((),))
 
 
 def broadcast_to(x, shape):
@@ -465,11 +466,18 @@ def _getitem_domain(rng):
     return (x,), {"idx": idx}
 
 
+def _getitem_into(buf, g, ans, x, idx):
+    if _has_int_array(idx):
+        np.add.at(buf, idx, g)   # repeated indices must add up
+    else:
+        buf[idx] += g
+
+
 _getitem = Primitive(
     "getitem", lambda x, idx: x[idx],
     (_getitem_jvp,),
     (lambda g, ans, x, idx: scatter_add(g, idx, tuple(shape_of(x))),),
-    linear=True, cost=_copy_cost, domain=_getitem_domain)
+    linear=True, cost=_copy_cost, domain=_getitem_domain, vjp_into=(_getitem_into,), vjp_needs=((),))
 
 
 def _has_int_array(idx):
@@ -495,7 +503,7 @@ _scatter_add = Primitive(
     "scatter_add", _scatter_impl,
     (_scatter_jvp,),
     (lambda ct, ans, g, idx, shape: getitem(ct, idx),),
-    linear=True, cost=lambda ans, g, **p: (_size(g), 8 * (_size(ans) + _size(g))), domain=_scatter_domain)
+    linear=True, cost=lambda ans, g, **p: (_size(g), 8 * (_size(ans) + _size(g))), domain=_scatter_domain, vjp_needs=((),))
 
 
 def normalize_index(idx, nd):
@@ -598,7 +606,7 @@ def _matmul_cost(ans, a, b, **p):
 
 
 _matmul = Primitive("matmul", np.matmul, (_matmul_jvp_a, _matmul_jvp_b), (_matmul_vjp_a, _matmul_vjp_b),
-                    linear=True, cost=_matmul_cost, domain=_matmul_domain)
+                    linear=True, cost=_matmul_cost, domain=_matmul_domain, vjp_needs=((1,), (0,)))
 
 
 def matmul(a, b):

@@ -1,7 +1,8 @@
 """Reverse mode: the taping interpreter and the backward pass.
 
 :class:`ReverseTrace.process` runs a primitive on the values one level down and, when a parent requires a gradient,
-returns a :class:`~hodiff.Tensor` that remembers the primitive, its arguments and its parents: that is the tape.
+returns a :class:`~hodiff.Tensor` linked to a :class:`~hodiff._tensor.Node`: the primitive, what its VJP rules
+need (and only that: the table's ``vjp_needs`` says which arguments) and the parent nodes. The nodes are the tape.
 :func:`backprop` walks it from the outputs in reverse topological order, calls each node's VJP rules once with the
 summed cotangent, sums cotangents back to each argument's shape (the engine's job, not the rules'), and frees
 the saved values unless asked to retain them.
@@ -18,7 +19,7 @@ from . import _modes
 from . import _prims as P
 from ._core import Box, Trace, _hooks, base_value, new_level, shape_of
 from ._prims import _PLAIN
-from ._tensor import Tensor
+from ._tensor import Meta, Node, Tensor
 
 __all__ = ["EAGER", "ReverseTrace", "backprop", "backward", "grad"]
 
@@ -26,17 +27,18 @@ __all__ = ["EAGER", "ReverseTrace", "backprop", "backward", "grad"]
 class ReverseTrace(Trace):
     """The taping interpreter at one level. ``eager`` marks the always-open level of user-made tensors.
 
-    A transform's level keeps its ``tape``: the recorded tensors in creation order, which is a topological order,
+    A transform's level keeps its ``tape``: the recorded nodes in creation order, which is a topological order,
     so its backward pass needs no graph search. The eager level has no tape list (it never closes); its backward
-    sorts the graph reachable from the output.
+    sorts the graph reachable from the output. ``save_all`` keeps every argument on the tape (for replaying it).
     """
 
-    __slots__ = ("eager", "tape")
+    __slots__ = ("eager", "save_all", "tape")
 
-    def __init__(self, eager=False, level=None):
+    def __init__(self, eager=False, level=None, save_all=False):
         super().__init__(new_level() if level is None else level)
         self.eager = eager
         self.tape = None if eager else []
+        self.save_all = save_all
 
     def process(self, prim, args, params):
         record = not self.eager or _modes._grad_enabled.get()
@@ -48,7 +50,7 @@ class ReverseTrace(Trace):
             if type(a) is Tensor and a._trace is self:
                 v = inner[i] = a._value
                 if record and a.requires_grad:
-                    parents.append((i, a))
+                    parents.append((i, a._node))
                 if plain and type(v) not in _PLAIN and isinstance(v, Box):
                     plain = False
             elif plain and type(a) not in _PLAIN and isinstance(a, Box):
@@ -58,24 +60,27 @@ class ReverseTrace(Trace):
         ans = prim.impl(*inner, **params) if plain and not _hooks else prim.bind(*inner, **params)
         if not parents:
             return Tensor._make(ans, self) if self.eager else ans
+        keep, keep_ans = (None, True) if self.save_all else prim.save_plan(tuple(i for i, _ in parents))
+        if keep is None:
+            saved = inner
+        else:
+            saved = [v if j in keep or type(v) in _SCALARS else Meta(v) for j, v in enumerate(inner)]
+        node = Node(prim, saved, params, parents, ans if keep_ans else None, _shape(ans), None)
         out = _new(Tensor)
         out._value = ans
         out._trace = self
         out.requires_grad = True
-        out._prim = prim
-        out._args = inner
-        out._params = params
-        out._parents = parents
-        out._grad = out._ct = None
+        out._node = node
+        out._grad = None
         out._grad_req = "add"
-        out._retain = False
         tape = self.tape
         if tape is not None:
-            tape.append(out)
+            tape.append(node)
         return out
 
 
 _new = object.__new__
+_SCALARS = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.bool_})
 
 
 #: The base level of eager tensors (``hd.tensor(..., requires_grad=True)``): always open, below every transform.
@@ -83,7 +88,7 @@ EAGER = ReverseTrace(eager=True, level=0)
 
 
 def _toposort(roots):
-    """Tensors reachable from ``roots`` through recorded parents, each after all of its parents."""
+    """Nodes reachable from ``roots`` through recorded parents, each after all of its parents."""
     order, seen = [], set()
     stack = [(r, False) for r in roots]
     while stack:
@@ -115,23 +120,40 @@ def _shape(x):
         return ()
 
 
-def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=False, tape=None):
-    """Propagate ``seeds`` (cotangents of ``roots``) backwards through the tape.
+def _fit(c, shape):
+    """A cotangent for a value of ``shape``: summed over axes broadcasting added, or left smaller when it merely
+    broadcasts to ``shape`` (a seed spread by ``sum``): the broadcast is made only where a rule needs it."""
+    cs = _shape(c)
+    if cs == shape:
+        return c
+    if len(cs) <= len(shape) and all(a == 1 or a == b for a, b in zip(cs[::-1], shape[::-1])):
+        return c
+    return P.unbroadcast(c, shape)
 
-    ``tape`` (a transform level's list of recorded tensors, in creation order) replaces the graph search when
-    given. Returns ``{id(tensor): (tensor, cotangent)}`` for ``targets``, or, when ``targets`` is None, for every
-    leaf that requires a gradient and every tensor marked with ``retain_grad``. Cotangents are summed in each
-    tensor's ``_ct`` slot while the pass runs.
+
+def _full(g, shape):
+    return g if _shape(g) == shape else P.broadcast_to(g, shape)
+
+
+def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=False, tape=None):
+    """Propagate ``seeds`` (cotangents of the nodes ``roots``) backwards through the tape.
+
+    ``tape`` (a transform level's list of recorded nodes, in creation order) replaces the graph search when
+    given. Returns ``{id(node): (node, cotangent)}`` for the nodes ``targets``, or, when ``targets`` is None, for
+    every leaf and every node marked with ``retain_grad``.
+
+    Cotangents are summed in each node's ``_ct`` slot while the pass runs. A cotangent may stay smaller than its
+    value while it only broadcasts (it is expanded before a rule that needs the full shape, and in the results).
+    Sums of plain arrays go into buffers the engine allocated itself, in place; nothing else holds those.
     """
     for r, s in zip(roots, seeds):
         r._ct = s if r._ct is None else P.add(r._ct, s)
     want = None if targets is None else {id(t) for t in targets}
     results = {}
+    owned = set()          # ids of nodes whose _ct is a buffer this pass allocated
+    order = ()
     try:
-        if tape is None:
-            order = _toposort(roots)
-        else:
-            order = tape
+        order = _toposort(roots) if tape is None else tape
         for t in reversed(order):
             g = t._ct
             if g is None:
@@ -139,7 +161,7 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
             t._ct = None
             prim = t._prim
             if want is None:
-                if prim is None or t._retain:
+                if prim is None or t.retain:
                     results[id(t)] = (t, g)
             elif id(t) in want:
                 results[id(t)] = (t, g)
@@ -149,36 +171,74 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
             if args is None:
                 raise RuntimeError(_FREED)
             parents = t._parents
-            if create_graph:
+            ans = t._ans
+            if create_graph:   # the rules see this level's tensors, so the backward pass is recorded too
                 args = list(args)
                 for i, p in parents:
-                    args[i] = p
-                ans = t
-            else:
-                ans = t._value
+                    if type(args[i]) is not Meta:
+                        args[i] = _box(args[i], p)
+                if ans is not None:
+                    ans = _box(ans, t)
+            tshape = t.shape
+            if _shape(g) != tshape and (not prim.elementwise or any(p.shape != tshape for _, p in parents)):
+                # a lazily broadcast seed must be made whole before a rule that reshapes, contracts or
+                # broadcasts against a smaller argument (whose cotangent then sums over the copies)
+                g = _full(g, tshape)
             rules = prim.vjp
+            into = prim.vjp_into
             params = t._params
+            plain_g = not create_graph and type(g) in _PLAIN
             for i, p in parents:
-                c = rules[i](g, ans, *args, **params)
-                pshape = _shape(p._value)
-                if _shape(c) != pshape:
-                    c = P.unbroadcast(c, pshape)
+                pshape = p.shape
                 old = p._ct
-                p._ct = c if old is None else P.add(old, c)
+                if into is not None and plain_g and (old is None or type(old) in _PLAIN):
+                    # add the cotangent into a buffer of the parent's shape, in place
+                    if old is None or id(p) not in owned or _shape(old) != pshape:
+                        dt = np.result_type(g, *(() if old is None else (old,)), p.dtype or g)
+                        buf = np.zeros(pshape, dtype=dt) if old is None else \
+                            np.array(np.broadcast_to(old, pshape), dtype=dt)
+                        owned.add(id(p))
+                    else:
+                        buf = old
+                    into[i](buf, g, ans, *args, **params)
+                    p._ct = buf
+                    continue
+                c = _fit(rules[i](g, ans, *args, **params), pshape)
+                if old is None:
+                    p._ct = c
+                elif (id(p) in owned and type(c) in _PLAIN and type(old) is np.ndarray and _shape(old) == pshape
+                      and np.result_type(old, c) == old.dtype):
+                    np.add(old, c, out=old)
+                else:
+                    p._ct = new = P.add(old, c)
+                    if type(new) is np.ndarray and _shape(new) == pshape:
+                        owned.add(id(p))
+                    else:
+                        owned.discard(id(p))
             if not retain_graph:
-                t._args = None
-                t._parents = None
+                t._args = t._parents = t._ans = None
         if tape is not None:
-            # leaves (the transform's inputs) collect their cotangents last
+            # leaves (the transform's inputs) are not on the tape: they collect their cotangents last
             for t in targets:
                 if t._ct is not None and t._prim is None:
                     results[id(t)] = (t, t._ct)
     finally:
-        for t in order if tape is None else list(tape) + list(targets or ()):
+        for t in order:
             t._ct = None
-        for r in roots:
-            r._ct = None
+        for t in (*roots, *(targets or ())):
+            t._ct = None
+    for k, (t, g) in results.items():
+        if _shape(g) != t.shape:
+            results[k] = (t, P.broadcast_to(g, t.shape))
     return results
+
+
+def _box(value, node):
+    """A tensor of the eager level standing for a saved value, so a recorded backward pass links to ``node``."""
+    t = Tensor._make(value, EAGER)
+    t.requires_grad = True
+    t._node = node
+    return t
 
 
 def _seed(out, gradient, create_graph, implicit_sum, what="backward()"):
@@ -232,9 +292,11 @@ def backward(heads, head_grads=None, retain_graph=None, create_graph=False, inpu
     retain = create_graph if retain_graph is None else retain_graph
     targets = None if inputs is None else _as_tensors(inputs, "inputs")
     with _modes._Switch(grad=bool(create_graph)):
-        results = backprop(heads, seeds, targets=targets, create_graph=create_graph, retain_graph=retain)
-    for t, g in results.values():
-        if t.requires_grad and (t._prim is None or t._retain):
+        results = backprop([h._node for h in heads], seeds, targets=None if targets is None else
+                           [t._node for t in targets], create_graph=create_graph, retain_graph=retain)
+    for node, g in results.values():
+        t = node.ref() if node.ref is not None else None
+        if t is not None and t.requires_grad and t._node is node and (node._prim is None or node.retain):
             _store_grad(t, g, create_graph)
 
 
@@ -268,11 +330,15 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
         head_grads = [head_grads]
     seeds = [_seed(h, g, create_graph, False, "grad()") for h, g in zip(heads, head_grads)]
     retain = create_graph if retain_graph is None else retain_graph
+    for v in variables:
+        if not v.requires_grad:
+            raise RuntimeError("grad(): one of the variables does not require grad")
     with _modes._Switch(grad=bool(create_graph)):
-        results = backprop(heads, seeds, targets=variables, create_graph=create_graph, retain_graph=retain)
+        results = backprop([h._node for h in heads], seeds, targets=[v._node for v in variables],
+                           create_graph=create_graph, retain_graph=retain)
     out = []
     for v in variables:
-        r = results.get(id(v))
+        r = results.get(id(v._node))
         if r is None:
             if not allow_unused:
                 raise RuntimeError("one of the variables was not used to compute the heads; pass "

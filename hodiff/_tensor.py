@@ -8,13 +8,67 @@ functional and the tensor API share one tape implementation.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from . import _modes
 from ._arrayops import ArrayOps
 from ._core import Box, base_value, shape_of
 
-__all__ = ["Tensor"]
+__all__ = ["Tensor", "Node"]
+
+
+class Node:
+    """One entry of the tape: how a tensor was computed, and only what its VJP rules need to go back.
+
+    ``_prim`` is the primitive (``None`` for a leaf), ``_args`` its arguments as the rules will see them (values the
+    rules do not use are replaced by a :class:`Meta` carrying only shape and dtype, so their memory can be freed),
+    ``_ans`` the result if a rule uses it, ``_parents`` the ``(argument index, Node)`` pairs that need a cotangent.
+    A node does not hold its tensor's value: once user code drops an intermediate tensor, its array is freed
+    unless a rule saved it. Leaves and ``retain_grad`` nodes keep a weak reference to their tensor.
+    """
+
+    __slots__ = ("_ans", "_args", "_ct", "_params", "_parents", "_prim", "dtype", "ref", "retain", "shape")
+
+    def __init__(self, prim, args, params, parents, ans, shape, dtype):
+        self._prim = prim
+        self._args = args
+        self._params = params
+        self._parents = parents
+        self._ans = ans
+        self.shape = shape
+        self.dtype = dtype
+        self._ct = None
+        self.ref = None
+        self.retain = False
+
+    def __repr__(self):
+        return f"<node {self._prim.name if self._prim else 'leaf'} {self.shape}>"
+
+
+def leaf_node(tensor):
+    node = Node(None, None, None, None, None, tuple(shape_of(tensor._value)), None)
+    node.ref = weakref.ref(tensor)
+    return node
+
+
+class Meta:
+    """Shape and dtype of a value a rule does not need: what is left of it on the tape."""
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, value):
+        self.shape = tuple(shape_of(value))
+        b = base_value(value)
+        self.dtype = getattr(b, "dtype", None)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<not saved: shape {self.shape}>"
 
 
 class Tensor(ArrayOps, Box):
@@ -42,28 +96,14 @@ class Tensor(ArrayOps, Box):
     tensor([ 0.,  4.,  8., 12.])
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_args",
-        "_ct",
-        "_grad",
-        "_grad_req",
-        "_params",
-        "_parents",
-        "_prim",
-        "_retain",
-        "_trace",
-        "_value",
-        "requires_grad",
-    )
+    __slots__ = ("__weakref__", "_grad", "_grad_req", "_node", "_trace", "_value", "requires_grad")
 
     def __init__(self, data, requires_grad=False, dtype=None):
         from ._reverse import EAGER
         self._value = _as_array(data, dtype)
         self._trace = EAGER
-        self._prim = self._args = self._params = self._parents = self._grad = self._ct = None
+        self._node = self._grad = None
         self._grad_req = "add"
-        self._retain = False
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -74,9 +114,9 @@ class Tensor(ArrayOps, Box):
         t._value = value
         t._trace = trace
         t.requires_grad = requires_grad
-        t._prim = t._args = t._params = t._parents = t._grad = t._ct = None
+        t._grad = None
         t._grad_req = "add"
-        t._retain = False
+        t._node = leaf_node(t) if requires_grad else None
         return t
 
     def _base(self):
@@ -124,12 +164,12 @@ class Tensor(ArrayOps, Box):
     @property
     def is_leaf(self):
         """True for tensors not produced by a recorded operation."""
-        return self._prim is None
+        return self._node is None or self._node._prim is None
 
     @property
     def grad_fn(self):
         """The name of the primitive that produced this tensor, or None for a leaf."""
-        return None if self._prim is None else self._prim.name
+        return None if self.is_leaf else self._node._prim.name
 
     def requires_grad_(self, requires_grad=True):
         """Set whether this leaf tensor requires a gradient (in place); returns the tensor."""
@@ -139,6 +179,7 @@ class Tensor(ArrayOps, Box):
             raise TypeError(f"only floating-point tensors can require gradients; this one has dtype {self.dtype}. "
                             "Convert it first, e.g. hd.tensor(data, dtype=float) or x.astype(float).")
         self.requires_grad = bool(requires_grad)
+        self._node = leaf_node(self) if requires_grad else None
         return self
 
     def attach_grad(self, grad_req="write"):
@@ -158,7 +199,8 @@ class Tensor(ArrayOps, Box):
         """Keep the gradient of this non-leaf tensor in ``.grad`` during backward."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
-        self._retain = True
+        self._node.retain = True
+        self._node.ref = weakref.ref(self)
 
     def zero_(self):
         """Set every element to zero in place (used as ``x.grad.zero_()``); returns the tensor."""
@@ -220,8 +262,8 @@ class Tensor(ArrayOps, Box):
         v = base_value(self._value)
         body = np.array2string(np.asarray(v), separator=", ", prefix="tensor(")
         extras = []
-        if self._prim is not None:
-            extras.append(f"grad_fn=<{self._prim.name}>")
+        if not self.is_leaf:
+            extras.append(f"grad_fn=<{self._node._prim.name}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         from ._reverse import EAGER
@@ -235,7 +277,7 @@ class Tensor(ArrayOps, Box):
 
     # in-place updates keep the tensor's identity but never mutate a buffer the tape may hold
     def _check_inplace(self):
-        if self.requires_grad and self._prim is None and _modes.is_grad_enabled():
+        if self.requires_grad and self.is_leaf and _modes.is_grad_enabled():
             raise RuntimeError(
                 "a leaf tensor that requires grad cannot be updated in place while gradients are recorded; "
                 "update it inside `with hd.no_grad():` (as an optimizer step does)")
