@@ -100,8 +100,21 @@ class Primitive:
             self._plans[positions] = plan
         return plan
 
-    __slots__ = ("cost", "doc", "domain", "elementwise", "impl", "jvp", "jvp_joint", "linear", "name", "vjp", "vjp_into", "vjp_needs",
-                 "_plans")
+    __slots__ = (
+        "_plans",
+        "cost",
+        "doc",
+        "domain",
+        "elementwise",
+        "impl",
+        "jvp",
+        "jvp_joint",
+        "linear",
+        "name",
+        "vjp",
+        "vjp_into",
+        "vjp_needs",
+    )
 
     def __init__(self, name, impl, jvp, vjp, *, elementwise=False, linear=False, cost=None, domain=None, doc="",
                  jvp_joint=None, vjp_into=None, vjp_needs=None):

@@ -16,7 +16,7 @@ from . import _modes
 from ._arrayops import ArrayOps
 from ._core import Box, base_value, shape_of
 
-__all__ = ["Tensor", "Node"]
+__all__ = ["Node", "Tensor"]
 
 
 class Node:
