@@ -31,7 +31,7 @@ SECTIONS = [
     ("Dual numbers", None, ["Dual"]),
 ]
 ENGINE = ["Primitive", "bind", "register_function", "HodiffError", "EscapedBoxError"]
-SUBMODULES = ["linalg", "special"]
+SUBMODULES = ["linalg", "special", "cost"]
 
 
 NUMPY_INTRO = """\

@@ -60,6 +60,7 @@ __all__ = [
     "concatenate",
     "cos",
     "cosh",
+    "cost",
     "cumprod",
     "cumsum",
     "deg2rad",

@@ -97,9 +97,16 @@ def functional():
     return ok
 
 
+def cost_table():
+    from hodiff.cost import tour_table
+    print("What the derivatives cost (hodiff.cost, extended Rosenbrock, n = 100; python -m hodiff.cost for more)")
+    print(tour_table())
+
+
 def main():
     chapter()
     ok = functional()
+    cost_table()
     if not ok:
         raise SystemExit(1)
 

@@ -96,7 +96,8 @@ def _unary(name, impl, jvp, vjp, cost=1, domain=(-2.0, 2.0), linear=False, needs
 
 
 def _binary(name, impl, jvps, vjps, cost=1, domain=(-2.0, 2.0), linear=False, needs=None):
-    p = Primitive(name, impl, jvps, vjps, elementwise=True, linear=linear, cost=_ew_cost(cost),
+    p = Primitive(name, impl, jvps, vjps, elementwise=True, linear=linear,
+                  cost=cost if callable(cost) else _ew_cost(cost),
                   domain=_binary_domain(*domain), vjp_needs=needs)
 
     def op(x, y):
@@ -158,10 +159,16 @@ def _pow_dx(d, ans, x, y):
     return multiply(d, multiply(y, power(x, ym1)))
 
 
+def _pow_cost(ans, x, y, **p):
+    n = _size(ans)
+    small = isinstance(y, (int, float)) and float(y).is_integer() and 0 <= y <= 4
+    return (max(int(y) - 1, 1) if small else 20) * n, 8 * (n + _size(x) + _size(y))
+
+
 power = _binary("power", np.power,
                 (_pow_dx, lambda t, ans, x, y: multiply(t, multiply(ans, _safe_log(x)))),
                 (_pow_dx, lambda g, ans, x, y: multiply(g, multiply(ans, _safe_log(x)))),
-                cost=20, domain=(0.5, 2.0, -2.0, 2.0), needs=((0, 1), (0, "ans")))
+                cost=_pow_cost, domain=(0.5, 2.0, -2.0, 2.0), needs=((0, 1), (0, "ans")))
 exp = _unary("exp", np.exp, lambda t, ans, x: multiply(t, ans), lambda g, ans, x: multiply(g, ans), cost=10, needs=(("ans",),))
 log = _unary("log", np.log, lambda t, ans, x: divide(t, x), lambda g, ans, x: divide(g, x), cost=10,
              domain=(0.2, 3.0), needs=((0,),))

@@ -1,0 +1,338 @@
+"""Counting what really runs: the instrumentation behind :mod:`hodiff.cost`.
+
+Where it sits: the engine applies every primitive through ``bind`` (``hodiff/_core.py``), which calls the functions
+in ``_core._hooks`` after each primitive executed on plain numpy values. :func:`counting` appends one hook there for the
+duration of a ``with`` block (and removes it after, so the hot paths are back to skipping an empty list), and observes
+the two other events a cost analysis needs without touching the engine's files: the creation of reverse and forward
+levels (``ReverseTrace.__init__`` and ``ForwardTrace.__init__`` wrapped for the block) and each backward sweep
+(``backprop`` wrapped in the two modules that call it). At a sweep's start the tape it is about to walk still holds
+every value its VJP rules need, so that is where the saved bytes are measured.
+
+Nothing here is typed in by hand: operation counts come from the hook, FLOPs and bytes moved from the ``cost`` hint
+declared beside each primitive's rules in the table.
+"""
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections import Counter
+
+import numpy as np
+
+from .. import _core, _functional, _reverse
+from .._forward import Dual, ForwardTrace
+from .._reverse import ReverseTrace
+from .._tensor import Tensor
+
+__all__ = ["Counts", "TapeStats", "counting", "saved_bytes"]
+
+
+class TapeStats:
+    """Bytes and nodes held by one or more tapes (each plain array counted once, by its underlying buffer).
+
+    Attributes
+    ----------
+    nodes : int
+        Recorded tensors (tape nodes).
+    bytes : int
+        Bytes of the distinct arrays the nodes keep alive, computed during the run: intermediate values, the
+        arguments saved for the VJP rules, and every tangent.
+    shared_bytes : int
+        Bytes the nodes hold by reference to arrays that were not computed by the run (the input ``x``, constants
+        such as a data matrix): saved on the tape but no extra memory.
+    nodes_by_prim, bytes_by_prim : Counter
+        Nodes and ``bytes`` per primitive (an array is charged to the first node that holds it).
+    by_role : Counter
+        ``bytes`` split into ``"results"`` (node values) and ``"saved arguments"``.
+    by_kind : Counter
+        ``bytes`` split into ``"primal"`` and ``"tangent"``: tangents are the dual-number parts a forward level adds.
+    """
+
+    __slots__ = ("by_kind", "by_role", "bytes", "bytes_by_prim", "nodes", "nodes_by_prim", "shared_bytes")
+
+    def __init__(self):
+        self.nodes = 0
+        self.bytes = 0
+        self.shared_bytes = 0
+        self.nodes_by_prim = Counter()
+        self.bytes_by_prim = Counter()
+        self.by_role = Counter()
+        self.by_kind = Counter()
+
+    def add(self, other):
+        """Accumulate another :class:`TapeStats` into this one (no cross-tape deduplication)."""
+        self.nodes += other.nodes
+        self.bytes += other.bytes
+        self.shared_bytes += other.shared_bytes
+        self.nodes_by_prim.update(other.nodes_by_prim)
+        self.bytes_by_prim.update(other.bytes_by_prim)
+        self.by_role.update(other.by_role)
+        self.by_kind.update(other.by_kind)
+
+
+def _root(a):
+    """The array that owns ``a``'s memory (a view is charged to its base)."""
+    while isinstance(a, np.ndarray):
+        b = a.base
+        if not isinstance(b, np.ndarray):
+            break
+        a = b
+    return a
+
+
+def _arrays(v, kind):
+    """Yield ``(array, kind)`` for each plain array a saved value holds; dual tangents are of kind "tangent"."""
+    if isinstance(v, (np.ndarray, np.generic)):
+        yield v, kind
+    elif isinstance(v, Tensor):
+        yield from _arrays(v._value, kind)
+    elif isinstance(v, Dual):
+        yield from _arrays(v.primal, kind)
+        yield from _arrays(v.tangent, "tangent")
+    elif isinstance(v, (list, tuple)):
+        for e in v:
+            yield from _arrays(e, kind)
+    elif isinstance(v, _core.Box):
+        yield from _arrays(_core.base_value(v), kind)
+
+
+def _result(node):
+    """The result a tape entry keeps for its VJP rules: a tape ``Node``'s ``_ans`` (``None`` when no rule needs it,
+    or once freed), or a recorded tensor's ``_value`` (the tape entries of earlier engine versions)."""
+    v = getattr(node, "_ans", None)
+    return getattr(node, "_value", None) if v is None else v
+
+
+def saved_bytes(nodes, seen=None, stats=None, computed=None):
+    """Measure what tape ``nodes`` hold: a :class:`TapeStats`.
+
+    Parameters
+    ----------
+    nodes : iterable of Tensor
+        Recorded tensors (a transform level's ``trace.tape``).
+    seen : set, optional
+        Ids of buffers already counted (shared across several tapes measured together).
+    stats : TapeStats, optional
+        Accumulate into this one.
+    computed : mapping, optional
+        ``id(array) -> array`` of the arrays the run computed (kept by :func:`counting`); primal arrays not in it
+        count as ``shared_bytes``. Without it every array counts as computed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hodiff._reverse import ReverseTrace
+    >>> from hodiff._tensor import Tensor
+    >>> tr = ReverseTrace()
+    >>> x = Tensor._make(np.ones(4), tr, True)
+    >>> y = x * x
+    >>> s = saved_bytes(tr.tape)
+    >>> s.nodes, s.bytes >= 32            # one node; x is saved for the rules (once, though used twice)
+    (1, True)
+    """
+    seen = set() if seen is None else seen
+    st = TapeStats() if stats is None else stats
+    for t in nodes:
+        st.nodes += 1
+        name = t._prim.name if t._prim is not None else "input"
+        st.nodes_by_prim[name] += 1
+        args = t._args
+        items = [(_result(t), "results")]
+        if args is not None:     # None once the node's backward step has run and freed them
+            items += [(a, "saved arguments") for a in args]
+        for v, role in items:
+            for a, kind in _arrays(v, "primal"):
+                r = _root(a)
+                if id(r) in seen:
+                    continue
+                seen.add(id(r))
+                b = int(r.nbytes)
+                if (computed is not None and kind == "primal" and isinstance(r, np.ndarray)
+                        and computed.get(id(r)) is not r):
+                    st.shared_bytes += b
+                    continue
+                st.bytes += b
+                st.bytes_by_prim[name] += b
+                st.by_role[role] += b
+                st.by_kind[kind] += b
+    return st
+
+
+def _nbytes(v):
+    if isinstance(v, (np.ndarray, np.generic)):
+        return int(v.nbytes)
+    if isinstance(v, (list, tuple)):
+        return sum(_nbytes(e) for e in v)
+    if isinstance(v, (float, int, complex)):
+        return 8
+    return 0
+
+
+class Counts:
+    """What one instrumented run executed (filled by :func:`counting`).
+
+    Attributes
+    ----------
+    ops, flops, bytes_moved : Counter
+        Per primitive name: executions, FLOPs and bytes moved by the table's cost hints.
+    result_bytes : int
+        Bytes of all results the primitives produced (the volume of intermediates allocated).
+    uncosted : set
+        Primitives that ran without a cost hint (their FLOPs count as 0).
+    sweeps : int
+        Backward passes (calls of the engine's ``backprop``).
+    reverse_levels, forward_levels : int
+        Transform levels opened.
+    tangent_width : int
+        Largest number of tangents a forward level carried at once (1 for an unbatched dual; 0 without forward mode).
+    tape : TapeStats
+        Every tape the run recorded, each measured once when its first backward sweep started (or at the end of the
+        block if it was never swept).
+    tape_peak_bytes : int
+        The most computed bytes (see :class:`TapeStats`) held at once by the tapes alive at the start of any sweep.
+    """
+
+    def __init__(self):
+        self.ops = Counter()
+        self.flops = Counter()
+        self.bytes_moved = Counter()
+        self.result_bytes = 0
+        self.uncosted = set()
+        self.sweeps = 0
+        self.reverse_levels = 0
+        self.forward_levels = 0
+        self.tangent_width = 0
+        self.tape = TapeStats()
+        self.tape_peak_bytes = 0
+        self._live = {}            # level -> weakref to a ReverseTrace opened in the block
+        self._measured = set()     # levels whose tape is already in ``tape``
+        self._computed = weakref.WeakValueDictionary()   # id -> array, for the arrays primitives computed
+
+    def hook(self, prim, args, params, ans):
+        """The ``_core._hooks`` entry: count one primitive executed on plain values."""
+        name = prim.name
+        self.ops[name] += 1
+        self.result_bytes += _nbytes(ans)
+        for a in (ans if isinstance(ans, tuple) else (ans,)):
+            if type(a) is np.ndarray and a.base is None:   # new memory (a view's memory belongs to its base)
+                self._computed[id(a)] = a
+        cost = prim.cost
+        if cost is None:
+            self.uncosted.add(name)
+            return
+        fl, by = cost(ans, *args, **params)
+        self.flops[name] += int(fl)
+        self.bytes_moved[name] += int(by)
+
+    def _measure_level(self, level, nodes):
+        if level in self._measured:
+            return
+        self._measured.add(level)
+        self.tape.add(saved_bytes(nodes, computed=self._computed))
+
+    def _level_of(self, tape):
+        for level, ref in self._live.items():
+            tr = ref()
+            if tr is not None and tr.tape is tape:
+                return level
+        return ("tape", id(tape))   # a level opened before the block: measured once per sweep
+
+    def _sweep(self, roots, tape):
+        self.sweeps += 1
+        if tape is not None:
+            if tape:
+                self._measure_level(self._level_of(tape), tape)
+        else:   # the tensor API: the graph reachable from the roots, on the eager level
+            tape = [t for t in _reverse._toposort(roots) if t._prim is not None]
+            self.tape.add(saved_bytes(tape, computed=self._computed))
+        # the tapes alive right now, together (a buffer shared by two nested tapes is counted once)
+        # a tape whose first node has been freed was swept and is garbage (awaiting the cycle collector)
+        tapes = [tr.tape for tr in (ref() for ref in list(self._live.values()))
+                 if tr is not None and tr.tape and tr.tape[0]._args is not None]
+        if tape is not None and not any(t is tape for t in tapes):
+            tapes.append(tape)
+        seen, st = set(), TapeStats()
+        for t in tapes:
+            saved_bytes(t, seen, st, self._computed)
+        self.tape_peak_bytes = max(self.tape_peak_bytes, st.bytes)
+
+    def _finish(self):
+        for level, ref in self._live.items():
+            tr = ref()
+            if tr is not None and tr.tape and level not in self._measured:
+                self._measure_level(level, tr.tape)
+                self.tape_peak_bytes = max(self.tape_peak_bytes, saved_bytes(tr.tape, computed=self._computed).bytes)
+        self._live.clear()
+
+    @property
+    def total_ops(self):
+        """Primitive executions, all primitives together."""
+        return sum(self.ops.values())
+
+    @property
+    def total_flops(self):
+        """FLOPs, all primitives together."""
+        return sum(self.flops.values())
+
+
+_active = [None]
+
+
+@contextlib.contextmanager
+def counting():
+    """Instrument hodiff for the duration of a ``with`` block; yields the :class:`Counts` it fills.
+
+    Inside the block every primitive executed on plain values is counted (with its FLOPs from the table's cost
+    hints), every reverse and forward level opened is observed, and every backward sweep measures the tape it
+    walks. On exit the hook is removed and the wrapped methods are restored, so hodiff runs exactly as before.
+    Blocks do not nest.
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> from hodiff.cost import counting
+    >>> with counting() as c:
+    ...     g = hd.grad(lambda x: 2 * hd.dot(x, x))(np.arange(5.0))
+    >>> sorted(c.ops.items()), c.total_flops, c.sweeps
+    ([('add', 1), ('matmul', 1), ('multiply', 4)], 27, 1)
+    """
+    if _active[0] is not None:
+        raise RuntimeError("hodiff.cost: counting() blocks do not nest (an analysis is already running)")
+    c = Counts()
+    rev_init = ReverseTrace.__dict__["__init__"]
+    fwd_init = ForwardTrace.__dict__["__init__"]
+    bp_rev = _reverse.backprop
+    bp_fun = _functional.backprop
+
+    def reverse_init(self, *args, **kwargs):
+        rev_init(self, *args, **kwargs)
+        if not self.eager:
+            c.reverse_levels += 1
+            c._live[self.level] = weakref.ref(self)
+
+    def forward_init(self, *args, **kwargs):
+        fwd_init(self, *args, **kwargs)
+        c.forward_levels += 1
+        c.tangent_width = max(c.tangent_width, 1 if self.batch is None else int(self.batch))
+
+    def backprop(roots, seeds, **kwargs):
+        c._sweep(roots, kwargs.get("tape"))
+        return bp_rev(roots, seeds, **kwargs)
+
+    _active[0] = c
+    ReverseTrace.__init__ = reverse_init
+    ForwardTrace.__init__ = forward_init
+    _reverse.backprop = backprop
+    _functional.backprop = backprop
+    _core._hooks.append(c.hook)
+    try:
+        yield c
+        c._finish()
+    finally:
+        _core._hooks.remove(c.hook)
+        ReverseTrace.__init__ = rev_init
+        ForwardTrace.__init__ = fwd_init
+        _reverse.backprop = bp_rev
+        _functional.backprop = bp_fun
+        _active[0] = None
+
