@@ -10,7 +10,7 @@ Two ways in, one engine:
 Functions may be written with ``hd`` functions or plain numpy (``np.sin(x)``, ``A @ x``, ``np.sum(x)``): numpy calls on
 hodiff values dispatch to hodiff.
 """
-from . import autograd, linalg, special
+from . import autograd, cost, linalg, special
 from ._check import CheckReport, check
 from ._core import PRIMITIVES, EscapedBoxError, HodiffError, Primitive, bind
 from ._creation import arange, eye, full, linspace, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
