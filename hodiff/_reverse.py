@@ -44,28 +44,47 @@ class ReverseTrace(Trace):
         record = not self.eager or _modes._grad_enabled.get()
         inner = list(args)
         parents = []
-        plain = True
+        positions = []
+        plain = True       # no boxes below this level: numpy can run directly
+        small = True       # every argument a scalar: nothing worth freeing
         i = 0
         for a in args:
-            if type(a) is Tensor and a._trace is self:
+            ta = type(a)
+            if ta is Tensor and a._trace is self:
                 v = inner[i] = a._value
                 if record and a.requires_grad:
                     parents.append((i, a._node))
-                if plain and type(v) not in _PLAIN and isinstance(v, Box):
+                    positions.append(i)
+                tv = type(v)
+                if tv not in _SCALARS:
+                    small = False
+                    if plain and tv is not np.ndarray and isinstance(v, Box):
+                        plain = False
+            elif ta not in _SCALARS:
+                small = False
+                if plain and ta is not np.ndarray and isinstance(a, Box):
                     plain = False
-            elif plain and type(a) not in _PLAIN and isinstance(a, Box):
-                plain = False
             i += 1  # noqa: SIM113 - cheaper than enumerate on the hot path
-        # with no boxes left below this level, go straight to numpy (bind's first case)
         ans = prim.impl(*inner, **params) if plain and not _hooks else prim.bind(*inner, **params)
         if not parents:
             return Tensor._make(ans, self) if self.eager else ans
-        keep, keep_ans = (None, True) if self.save_all else prim.save_plan(tuple(i for i, _ in parents))
-        if keep is None:
+        key = tuple(positions)
+        plan = prim._plans.get(key) or prim.save_plan(key)
+        keep = plan[0]
+        if small or keep is None or self.save_all:
             saved = inner
         else:
             saved = [v if j in keep or type(v) in _SCALARS else Meta(v) for j, v in enumerate(inner)]
-        node = Node(prim, saved, params, parents, ans if keep_ans else None, _shape(ans), None)
+        node = _new(Node)
+        node._prim = prim
+        node._args = saved
+        node._params = params
+        node._parents = parents
+        node._ans = ans if plan[1] or self.save_all else None
+        node.shape = getattr(ans, "shape", ())
+        node.dtype = None
+        node._ct = node.ref = None
+        node.retain = False
         out = _new(Tensor)
         out._value = ans
         out._trace = self
@@ -80,7 +99,7 @@ class ReverseTrace(Trace):
 
 
 _new = object.__new__
-_SCALARS = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.bool_})
+_SCALARS = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.bool_, np.int32, np.float16})
 
 
 #: The base level of eager tensors (``hd.tensor(..., requires_grad=True)``): always open, below every transform.
