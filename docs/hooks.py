@@ -27,11 +27,12 @@ SECTIONS = [
     ("The autograd module (MXNet style)", None, ["autograd"]),
     ("Function transforms (JAX / HIPS-autograd style)", None,
      ["grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian", "jacfwd", "jacrev", "jacobian"]),
+    ("Linearization and Hessian operators", None, ["linearize", "hessian_operator", "hessian_chunks"]),
     ("Checking derivatives", None, ["check"]),
     ("Dual numbers", None, ["Dual"]),
 ]
 ENGINE = ["Primitive", "bind", "register_function", "HodiffError", "EscapedBoxError"]
-SUBMODULES = ["linalg", "special", "cost"]
+SUBMODULES = ["linalg", "special", "cost", "optimize"]
 
 
 NUMPY_INTRO = """\

@@ -10,15 +10,17 @@ Two ways in, one engine:
 Functions may be written with ``hd`` functions or plain numpy (``np.sin(x)``, ``A @ x``, ``np.sum(x)``): numpy calls on
 hodiff values dispatch to hodiff.
 """
-from . import autograd, cost, linalg, special
+from . import autograd, cost, linalg, optimize, special
 from ._check import CheckReport, check
 from ._core import PRIMITIVES, EscapedBoxError, HodiffError, Primitive, bind
 from ._creation import arange, eye, full, linspace, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from ._dispatch import register_function
 from ._forward import Dual
 from ._functional import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
+from ._linearize import linearize
 from ._modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._numpy import *
+from ._operators import hessian_chunks, hessian_operator
 from ._prims import scatter_add
 from ._prims_math import digamma, erf, erfc, expit, gammaln, log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy  # noqa: F401
 from ._shape import *
@@ -81,7 +83,7 @@ __all__ = [
     "full",
     "getitem",
     "grad",
-    "hessian",
+    "hessian", "hessian_chunks", "hessian_operator",
     "hstack",
     "hvp",
     "hypot",
@@ -94,7 +96,7 @@ __all__ = [
     "jacrev",
     "jvp",
     "kron",
-    "linalg",
+    "linalg", "linearize",
     "linspace",
     "log",
     "log1p",
@@ -118,7 +120,7 @@ __all__ = [
     "no_grad",
     "norm",
     "ones",
-    "ones_like",
+    "ones_like", "optimize",
     "outer",
     "pad",
     "positive",

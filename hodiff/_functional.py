@@ -384,12 +384,17 @@ def jacrev(f, argnums=0, chunk_size=None):
 jacobian = jacrev
 
 
-def hessian(f, argnums=0, chunk_size=None):
+def hessian(f, argnums=0, chunk_size=None, executor=None):
     """Dense Hessian by forward-over-reverse with batched tangents: ``jacfwd(jacrev(f))``.
 
     The gradient is recorded once per chunk of ``chunk_size`` directions (all n at once by default) and returned
     as a batched dual number whose tangents are the Hessian's columns. Result shape: ``x.shape + x.shape`` for a
     scalar ``f`` (``f(x).shape + x.shape + x.shape`` otherwise).
+
+    With ``executor`` (any ``concurrent.futures.Executor``: a thread or process pool, or a Dask client's
+    executor) each chunk of ``chunk_size`` columns is one task (by default the columns are split evenly over the
+    workers), with the same result. ``argnums`` must then be an int; for process pools ``f`` and the other
+    arguments must pickle.
 
     Examples
     --------
@@ -398,4 +403,7 @@ def hessian(f, argnums=0, chunk_size=None):
     array([[4., 2.],
            [2., 0.]])
     """
+    if executor is not None:
+        from ._operators import hessian_on_executor  # late import: _operators imports this module
+        return hessian_on_executor(f, argnums, chunk_size, executor)
     return jacfwd(jacrev(f, argnums), argnums, chunk_size)
