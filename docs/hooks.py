@@ -26,10 +26,11 @@ SECTIONS = [
     ("Recording switches", "sub", ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]),
     ("The autograd module (MXNet style)", None, ["autograd"]),
     ("Function transforms (JAX / HIPS-autograd style)", None,
-     ["grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian", "jacfwd", "jacrev", "jacobian"]),
+     ["grad", "value_and_grad", "jvp", "vjp", "hvp", "hessian", "jacfwd", "jacrev", "jacobian", "derivative",
+      "taylor"]),
     ("Linearization and Hessian operators", None, ["linearize", "hessian_operator", "hessian_chunks"]),
     ("Checking derivatives", None, ["check"]),
-    ("Dual numbers", None, ["Dual"]),
+    ("Dual numbers and Taylor jets", None, ["Dual", "Jet"]),
 ]
 ENGINE = ["Primitive", "bind", "register_function", "HodiffError", "EscapedBoxError"]
 SUBMODULES = ["linalg", "special", "cost", "optimize"]

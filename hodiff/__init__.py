@@ -24,6 +24,7 @@ from ._operators import hessian_chunks, hessian_operator
 from ._prims import scatter_add
 from ._prims_math import digamma, erf, erfc, expit, gammaln, log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy  # noqa: F401
 from ._shape import *
+from ._taylor import Jet, derivative, taylor
 from ._tensor import Tensor
 
 __version__ = "0.1.0"
@@ -34,6 +35,7 @@ __all__ = [
     "Dual",
     "EscapedBoxError",
     "HodiffError",
+    "Jet",
     "Primitive",
     "Tensor",
     "abs",
@@ -66,6 +68,7 @@ __all__ = [
     "cumprod",
     "cumsum",
     "deg2rad",
+    "derivative",
     "diag",
     "diagonal",
     "divide",
@@ -83,7 +86,9 @@ __all__ = [
     "full",
     "getitem",
     "grad",
-    "hessian", "hessian_chunks", "hessian_operator",
+    "hessian",
+    "hessian_chunks",
+    "hessian_operator",
     "hstack",
     "hvp",
     "hypot",
@@ -96,7 +101,8 @@ __all__ = [
     "jacrev",
     "jvp",
     "kron",
-    "linalg", "linearize",
+    "linalg",
+    "linearize",
     "linspace",
     "log",
     "log1p",
@@ -120,7 +126,8 @@ __all__ = [
     "no_grad",
     "norm",
     "ones",
-    "ones_like", "optimize",
+    "ones_like",
+    "optimize",
     "outer",
     "pad",
     "positive",
@@ -158,6 +165,7 @@ __all__ = [
     "take_along_axis",
     "tan",
     "tanh",
+    "taylor",
     "tensor",
     "tensordot",
     "tile",

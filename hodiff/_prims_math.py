@@ -10,7 +10,22 @@ import numpy as np
 import scipy.special as sp
 
 from ._core import Primitive, base_value, bind
-from ._prims import _binary, _ew_cost, _unary, add, cos, divide, exp, log, multiply, negative, sqrt, subtract, where
+from ._prims import (
+    _binary,
+    _ew_cost,
+    _unary,
+    add,
+    cos,
+    divide,
+    exp,
+    log,
+    multiply,
+    negative,
+    power,
+    sqrt,
+    subtract,
+    where,
+)
 
 _LN2 = float(np.log(2.0))
 _SQRT_2PI = float(np.sqrt(2.0 * np.pi))
@@ -80,15 +95,27 @@ def digamma(x):
     return polygamma(0, x)
 
 
+def _sinc_series_d(x, terms=6):
+    """sinc'(x) as its power series, sum_k (-1)^k pi^2k 2k x^(2k-1) / (2k+1)!, for |x| tiny: a polynomial, so
+    nested derivatives at exactly 0 come out right to order 2 * terms."""
+    out, fact = None, 1.0
+    for k in range(1, terms + 1):
+        fact *= (2 * k) * (2 * k + 1)
+        c = (-1) ** k * np.pi ** (2 * k) * 2 * k / fact
+        term = multiply(c, x if k == 1 else power(x, 2 * k - 1))
+        out = term if out is None else add(out, term)
+    return out
+
+
 def _sinc_local(ans, x):
-    # sinc'(x) = (cos(pi x) - sinc(x)) / x; near 0 it is -pi^2 x / 3, which also carries the right 2nd derivative
+    # sinc'(x) = (cos(pi x) - sinc(x)) / x away from 0; near 0 its series (the formula is 0/0 at 0)
     xb = base_value(x)
-    small = np.abs(xb) < 1e-4
+    small = np.abs(xb) < 1e-3
     if not np.any(small):
         return divide(subtract(cos(multiply(np.pi, x)), ans), x)
     xs = where(small, 1.0, x)
     far = divide(subtract(cos(multiply(np.pi, xs)), sinc(xs)), xs)
-    return where(small, multiply(-np.pi ** 2 / 3.0, x), far)
+    return where(small, _sinc_series_d(x), far)
 
 
 sinc = _unary_d("sinc", np.sinc, _sinc_local)
