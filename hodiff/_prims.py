@@ -556,8 +556,8 @@ def _mT(x):
 
 def _matmul_jvp_a(t, ans, a, b):
     k, na, nb = _lead(t, a), ndim_of(a), ndim_of(b)
-    if k == 0 or na == 1 and nb == 1:
-        return matmul(t, b)
+    if k == 0 or na == 1 and nb <= 2:
+        return matmul(t, b)   # a batch of row vectors times a matrix is one matrix product
     lead = tuple(shape_of(t)[:k])
     if na == 1:   # (L, n) -> (L, 1.., 1, n) so the vector meets b's batch axes as a row
         t = reshape(t, lead + (1,) * (nb - 2) + (1, shape_of(a)[0]))
@@ -570,6 +570,8 @@ def _matmul_jvp_b(t, ans, a, b):
     k, na, nb = _lead(t, b), ndim_of(a), ndim_of(b)
     if k == 0:
         return matmul(a, t)
+    if nb == 1 and na == 2:
+        return matmul(t, _mT(a))   # (L, n) @ a^T: one matrix product, not L matrix-vector products
     lead = tuple(shape_of(t)[:k])
     if nb == 1:   # (L, n) -> (L, 1.., n, 1): a column per batch entry
         t = reshape(t, lead + (1,) * max(0, na - 2) + (shape_of(b)[0], 1))
@@ -583,6 +585,8 @@ def _matmul_vjp_a(g, ans, a, b):
         return multiply(g, b)
     if nb == 1:
         return multiply(reshape(g, tuple(shape_of(g)) + (1,)), b)
+    if na == 1 and nb == 2:
+        return matmul(b, g)
     if na == 1:
         g = reshape(g, tuple(shape_of(g)[:-1]) + (1, shape_of(g)[-1]))
         return matmul(g, _mT(b))
@@ -593,6 +597,8 @@ def _matmul_vjp_b(g, ans, a, b):
     na, nb = ndim_of(a), ndim_of(b)
     if na == 1 and nb == 1:
         return multiply(g, a)
+    if na == 2 and nb == 1:
+        return matmul(g, a)
     if na == 1:
         return multiply(reshape(a, (shape_of(a)[0], 1)), reshape(g, tuple(shape_of(g)[:-1]) + (1, shape_of(g)[-1])))
     if nb == 1:
