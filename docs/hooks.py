@@ -33,7 +33,7 @@ SECTIONS = [
     ("Dual numbers and Taylor jets", None, ["Dual", "Jet"]),
 ]
 ENGINE = ["Primitive", "bind", "register_function", "HodiffError", "EscapedBoxError"]
-SUBMODULES = ["linalg", "special", "cost", "optimize"]
+SUBMODULES = ["linalg", "special", "cost", "optimize", "sparse"]
 
 
 NUMPY_INTRO = """\

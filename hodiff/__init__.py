@@ -10,7 +10,7 @@ Two ways in, one engine:
 Functions may be written with ``hd`` functions or plain numpy (``np.sin(x)``, ``A @ x``, ``np.sum(x)``): numpy calls on
 hodiff values dispatch to hodiff.
 """
-from . import autograd, cost, linalg, optimize, special
+from . import autograd, cost, linalg, optimize, sparse, special
 from ._check import CheckReport, check
 from ._core import PRIMITIVES, EscapedBoxError, HodiffError, Primitive, bind
 from ._creation import arange, eye, full, linspace, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
@@ -149,7 +149,7 @@ __all__ = [
     "sinc",
     "sinh",
     "softmax",
-    "sort",
+    "sort", "sparse",
     "special",
     "split",
     "sqrt",

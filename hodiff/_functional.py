@@ -384,12 +384,17 @@ def jacrev(f, argnums=0, chunk_size=None):
 jacobian = jacrev
 
 
-def hessian(f, argnums=0, chunk_size=None, executor=None):
+def hessian(f, argnums=0, chunk_size=None, executor=None, sparse=False):
     """Dense Hessian by forward-over-reverse with batched tangents: ``jacfwd(jacrev(f))``.
 
     The gradient is recorded once per chunk of ``chunk_size`` directions (all n at once by default) and returned
     as a batched dual number whose tangents are the Hessian's columns. Result shape: ``x.shape + x.shape`` for a
     scalar ``f`` (``f(x).shape + x.shape + x.shape`` otherwise).
+
+    With ``sparse=True`` the result is a ``scipy.sparse.csr_matrix`` of shape ``(n, n)`` (``n = x.size``, scalar
+    ``f`` only, ``argnums`` an int): the pattern is detected by propagating index sets through ``f``, coloured,
+    and the entries are recovered from one compressed pass with as many tangents as colours (:mod:`hodiff.sparse`;
+    to reuse the pattern and colouring across points use ``hodiff.sparse.SparseHessian``).
 
     With ``executor`` (any ``concurrent.futures.Executor``: a thread or process pool, or a Dask client's
     executor) each chunk of ``chunk_size`` columns is one task (by default the columns are split evenly over the
@@ -403,6 +408,11 @@ def hessian(f, argnums=0, chunk_size=None, executor=None):
     array([[4., 2.],
            [2., 0.]])
     """
+    if sparse:
+        if executor is not None or chunk_size is not None:
+            raise ValueError("hessian(sparse=True) takes neither chunk_size nor executor")
+        from .sparse import sparse_hessian  # late import: hodiff.sparse imports this module
+        return sparse_hessian(f, argnums=argnums)
     if executor is not None:
         from ._operators import hessian_on_executor  # late import: _operators imports this module
         return hessian_on_executor(f, argnums, chunk_size, executor)
