@@ -11,7 +11,8 @@ import numpy as np
 
 from . import _prims as P
 from ._arrayops import ArrayOps
-from ._core import Box, Trace, new_level, shape_of
+from ._core import Box, Trace, _hooks, new_level, shape_of
+from ._prims import _PLAIN
 
 __all__ = ["Dual", "ForwardTrace"]
 
@@ -29,33 +30,50 @@ class ForwardTrace(Trace):
     def process(self, prim, args, params):
         primals = list(args)
         duals = []
-        for i, a in enumerate(args):
+        i = 0
+        for a in args:
             if type(a) is Dual and a._trace is self:
                 primals[i] = a.primal
                 duals.append(i)
-        ans = prim.bind(*primals, **params)
+            i += 1  # noqa: SIM113 - cheaper than enumerate on the hot path
+        # with plain primals, numpy runs directly (bind's first case)
+        ans = prim.impl(*primals, **params) if not _hooks and all(type(p) in _PLAIN for p in primals) \
+            else prim.bind(*primals, **params)
         if prim.jvp_joint is not None:
             tangents = [args[i].tangent if i in duals else None for i in range(len(args))]
-            return Dual(ans, prim.jvp_joint(tangents, ans, *primals, **params), self)
+            return _dual(ans, prim.jvp_joint(tangents, ans, *primals, **params), self)
         tangent = None
         rules = prim.jvp
+        lead = self.lead
+        align = lead and prim.elementwise
+        ans_shape = getattr(ans, "shape", ())
         for i in duals:
             rule = rules[i]
             if rule is None:
                 raise TypeError(f"{prim.name} is not differentiable with respect to its argument {i}")
             t = args[i].tangent
-            if self.lead and prim.elementwise:
-                t = P._align(t, np.ndim(primals[i]) if not isinstance(primals[i], Box) else primals[i].ndim,
-                             len(shape_of(ans)))
+            if align:
+                t = P._align(t, len(getattr(primals[i], "shape", ())), len(ans_shape))
             c = rule(t, ans, *primals, **params)
             if c is not None:
                 tangent = c if tangent is None else P.add(tangent, c)
         if tangent is None:
             return ans
-        want = self.lead + tuple(shape_of(ans))
-        if tuple(shape_of(tangent)) != want:
+        want = lead + ans_shape if lead else ans_shape
+        if getattr(tangent, "shape", ()) != want:
             tangent = P.broadcast_to(tangent, want)
-        return Dual(ans, tangent, self)
+        return _dual(ans, tangent, self)
+
+
+_new = object.__new__
+
+
+def _dual(primal, tangent, trace):
+    d = _new(Dual)
+    d.primal = primal
+    d.tangent = tangent
+    d._trace = trace
+    return d
 
 
 class Dual(ArrayOps, Box):
