@@ -515,8 +515,13 @@ _scatter_add = Primitive(
 
 def normalize_index(idx, nd):
     """An index as a tuple with plain-array entries and no Ellipsis (expanded against ``nd`` dimensions)."""
-    if not isinstance(idx, tuple):
+    ti = type(idx)
+    if ti is slice or ti is int:   # the common cases, already normal
+        return (idx,)
+    if ti is not tuple:
         idx = (idx,)
+    elif all(type(i) is slice or type(i) is int for i in idx):
+        return idx
     out = []
     for i in idx:
         i = base_value(i)
