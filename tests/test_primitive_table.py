@@ -273,7 +273,7 @@ def test_vjp_matches_finite_differences_and_transposes_jvp(name, seed):
         x = np.asarray(args[i], dtype=float)
         u = rng.uniform(-1, 1, size=out_shape)
         v = rng.uniform(-1, 1, size=x.shape)
-        out, vjp_fn = hd.vjp(_at(prim, args, params, i), x)
+        _out, vjp_fn = hd.vjp(_at(prim, args, params, i), x)
         (g,) = vjp_fn(u)
         assert np.shape(g) == x.shape, f"{name}: cotangent of argument {i} has shape {np.shape(g)}, not {x.shape}"
         J, tol, _ = fd_jacobian(_impl_at(prim, args, params, i), x, f"{name} arg {i}")

@@ -167,7 +167,7 @@ def test_logistic_regression(seed):
     X, y = _logistic_data(rng)
     lam = 0.3
     w = rng.standard_normal(X.shape[1])
-    f = lambda w: logistic_loss(w, X, y, lam)  # noqa: E731
+    f = lambda w: logistic_loss(w, X, y, lam)
     g, H = check_second_order(f, w, rng)
     z = y * (X @ w)
     s = 1.0 / (1.0 + np.exp(z))                   # sigma(-z)
@@ -209,8 +209,8 @@ def test_softmax_mlp(seed):
     X = rng.standard_normal((8, D_IN))
     labels = rng.integers(0, D_OUT, size=8)
     theta = rng.standard_normal(N_PARAMS) * 0.7
-    f = lambda t: mlp_loss(t, X, labels)  # noqa: E731
-    g, H = check_second_order(f, theta, rng, full_hessian=False)
+    f = lambda t: mlp_loss(t, X, labels)
+    g, _H = check_second_order(f, theta, rng, full_hessian=False)
     # closed-form gradient through the output layer: d/dlogits = (softmax - onehot) / N
     W1, b1, W2, b2 = unpack(theta)
     h = np.tanh(X @ W1 + b1)
@@ -331,8 +331,8 @@ def test_gaussian_nll_cholesky(seed):
     data = rng.standard_normal((10, D_GAUSS)) @ np.diag([1.0, 0.7, 1.3]) + 0.2
     theta = np.concatenate([rng.standard_normal(D_GAUSS) * 0.3, (np.eye(D_GAUSS) + 0.3 * rng.standard_normal(
         (D_GAUSS, D_GAUSS))).ravel()])
-    f = lambda t: gaussian_nll_cholesky(t, data)  # noqa: E731
-    g, H = check_second_order(f, theta, rng, full_hessian=False)
+    f = lambda t: gaussian_nll_cholesky(t, data)
+    g, _H = check_second_order(f, theta, rng, full_hessian=False)
     # closed-form gradient in mu: -Sigma^{-1} sum_n (x_n - mu); and the value against scipy.stats
     from scipy.stats import multivariate_normal
     mu, A = theta[:D_GAUSS], theta[D_GAUSS:].reshape(D_GAUSS, D_GAUSS)
@@ -348,8 +348,8 @@ def test_gaussian_nll_precision(seed):
     rng = np.random.default_rng(seed)
     data = rng.standard_normal((10, D_GAUSS)) * 0.8 - 0.1
     theta = np.concatenate([rng.standard_normal(D_GAUSS) * 0.3, 0.3 * rng.standard_normal(D_GAUSS * D_GAUSS)])
-    f = lambda t: gaussian_nll_precision(t, data)  # noqa: E731
-    g, H = check_second_order(f, theta, rng, full_hessian=False)
+    f = lambda t: gaussian_nll_precision(t, data)
+    _g, H = check_second_order(f, theta, rng, full_hessian=False)
     # mu's block of the Hessian is N * Lambda = N L L^T, exactly
     mu, P = theta[:D_GAUSS], theta[D_GAUSS:].reshape(D_GAUSS, D_GAUSS)
     L = np.tril(P, -1) + np.diag(np.exp(np.diag(P)))
