@@ -102,6 +102,8 @@ HANDLED_FUNCTIONS = {
     np.linalg.cholesky: L.cholesky, np.linalg.eigh: L.eigh, np.linalg.eigvalsh: L.eigvalsh, np.linalg.qr: L.qr,
     np.linalg.svd: L.svd, np.linalg.lstsq: L.lstsq, np.linalg.matrix_power: L.matrix_power,
     np.linalg.multi_dot: L.multi_dot, np.linalg.pinv: L.pinv,
+    np.diff: S.diff, np.cross: S.cross, np.convolve: S.convolve, np.quantile: N.quantile,
+    np.percentile: N.percentile, np.median: N.median, np.nansum: N.nansum, np.nanmean: N.nanmean, np.cov: N.cov,
 }
 
 

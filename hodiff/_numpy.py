@@ -414,3 +414,60 @@ def average(x, axis=None, weights=None, keepdims=False):
 def ptp(x, axis=None, keepdims=False):
     """Range (maximum minus minimum) along ``axis``."""
     return subtract(amax(x, axis=axis, keepdims=keepdims), amin(x, axis=axis, keepdims=keepdims))
+
+
+def quantile(x, q, axis=None, keepdims=False):
+    """Quantiles with numpy's default (linear) interpolation; the derivative flows to the order statistics used."""
+    from ._shape import sort
+    if axis is None:
+        x, axis = ravel(x), -1
+    xs = moveaxis(sort(x, axis=axis), axis, -1)
+    n = shape_of(xs)[-1]
+    qa = np.asarray(base_value(q), dtype=float)
+    pos = qa * (n - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    w = pos - lo
+    lead = (slice(None),) * (ndim_of(xs) - 1)
+    r = add(multiply(getitem(xs, lead + (lo,)), 1.0 - w), multiply(getitem(xs, lead + (hi,)), w))
+    if qa.ndim:
+        r = moveaxis(r, -1, 0)
+    if keepdims:
+        r = reshape(r, shape_of(r) + (1,)) if axis == -1 else r
+    return r
+
+
+def percentile(x, q, axis=None, keepdims=False):
+    """Percentiles (``q`` in 0..100), as :func:`quantile`."""
+    return quantile(x, np.asarray(base_value(q), dtype=float) / 100.0, axis=axis, keepdims=keepdims)
+
+
+def median(x, axis=None, keepdims=False):
+    """Median along ``axis`` (the mean of the two middle values for even counts)."""
+    return quantile(x, 0.5, axis=axis, keepdims=keepdims)
+
+
+def nansum(x, axis=None, keepdims=False):
+    """Sum treating NaNs as zero (their derivative is zero)."""
+    return sum(where(np.isnan(base_value(x)), 0.0, x), axis=axis, keepdims=keepdims)
+
+
+def nanmean(x, axis=None, keepdims=False):
+    """Mean over the non-NaN entries."""
+    ok = ~np.isnan(base_value(x))
+    return divide(nansum(x, axis=axis, keepdims=keepdims), np.sum(ok, axis=axis, keepdims=keepdims))
+
+
+def cov(m, rowvar=True, ddof=1):
+    """Covariance matrix of the variables (rows, or columns with ``rowvar=False``)."""
+    if ndim_of(m) == 1:
+        m = reshape(m, (1, -1))
+    if not rowvar:
+        m = transpose(m)
+    d = subtract(m, mean(m, axis=1, keepdims=True))
+    n = shape_of(m)[1]
+    c = divide(matmul(d, transpose(d)), float(n - ddof))
+    return reshape(c, ()) if shape_of(c) == (1, 1) else c
+
+
+__all__ += ["cov", "median", "nanmean", "nansum", "percentile", "quantile"]

@@ -290,3 +290,48 @@ class _At:
 
 
 __all__ += ["index_add", "index_set"]
+
+
+def diff(x, n=1, axis=-1):
+    """n-th discrete difference along ``axis``."""
+    nd = ndim_of(x)
+    axis = axis % nd
+    for _ in range(int(n)):
+        hi = tuple(slice(1, None) if i == axis else slice(None) for i in range(nd))
+        lo = tuple(slice(None, -1) if i == axis else slice(None) for i in range(nd))
+        x = P.subtract(getitem(x, hi), getitem(x, lo))
+    return x
+
+
+def cross(a, b, axis=-1):
+    """Cross product of 3-vectors along ``axis`` (numpy's ``cross`` for 3-component vectors)."""
+    if shape_of(a)[axis] != 3 or shape_of(b)[axis] != 3:
+        raise NotImplementedError("hodiff's cross supports 3-component vectors")
+    a, b = moveaxis(a, axis, -1), moveaxis(b, axis, -1)
+    comp = [(1, 2), (2, 0), (0, 1)]
+    parts = [P.subtract(multiply(a[..., i], b[..., j]), multiply(a[..., j], b[..., i])) for i, j in comp]
+    return moveaxis(stack(parts, axis=-1), -1, axis)
+
+
+def convolve(a, v, mode="full"):
+    """Discrete linear convolution of two 1-D arrays (numpy's ``convolve``), as a gather and a matrix product."""
+    na, nv = shape_of(a)[0], shape_of(v)[0]
+    if na < nv:
+        a, v, na, nv = v, a, nv, na
+    full = na + nv - 1
+    # out[k] = sum_j a[k - j] v[j]: gather a's entries into a (full, nv) matrix, zero where out of range
+    k = np.arange(full)[:, None] - np.arange(nv)[None, :]
+    valid = (k >= 0) & (k < na)
+    rows = P.multiply(getitem(a, (np.clip(k, 0, na - 1),)), valid.astype(float))
+    out = P.matmul(rows, v)
+    if mode == "full":
+        return out
+    if mode == "same":
+        start = (nv - 1) // 2
+        return getitem(out, (slice(start, start + na),))
+    if mode == "valid":
+        return getitem(out, (slice(nv - 1, na),))
+    raise ValueError(f"convolve: unknown mode {mode!r}")
+
+
+__all__ += ["convolve", "cross", "diff"]
