@@ -68,6 +68,8 @@ def _lead(t, x):
 # ----------------------------------------------------------------------------------------------------------------
 # elementwise arithmetic
 
+_NO_PARAMS: dict = {}   # shared by every parameterless call; nothing writes to it
+
 #: Types that are never boxes: the ops below call numpy directly on them (``bind``'s own first case, inlined).
 _PLAIN = frozenset({np.ndarray, np.float64, np.float32, np.float16, np.longdouble, float, int, bool, np.int64,
                     np.int32, np.bool_, np.complex128, complex})
@@ -85,9 +87,14 @@ def _unary(name, impl, jvp, vjp, cost=1, domain=(-2.0, 2.0), linear=False, needs
                   domain=_unary_domain(*domain), vjp_needs=needs)
 
     def op(x):
-        # the plain-value case of ``bind``, inlined: it is most of what the rules run during a backward pass
-        if type(x) in _PLAIN and not _hooks:
-            return impl(x)
+        # the cases of ``bind`` inlined: plain values (most of what rules run in a backward pass), or one box
+        if type(x) in _PLAIN:
+            if not _hooks:
+                return impl(x)
+        else:
+            tr = x._trace
+            if tr.alive:
+                return tr.process(p, (x,), _NO_PARAMS)
         return bind(p, x)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = p.doc = _op_doc(name, impl, 1)
@@ -101,8 +108,14 @@ def _binary(name, impl, jvps, vjps, cost=1, domain=(-2.0, 2.0), linear=False, ne
                   domain=_binary_domain(*domain), vjp_needs=needs)
 
     def op(x, y):
-        if type(x) in _PLAIN and type(y) in _PLAIN and not _hooks:
-            return impl(x, y)
+        tx, ty = type(x) in _PLAIN, type(y) in _PLAIN
+        if tx and ty:
+            if not _hooks:
+                return impl(x, y)
+        elif ty or tx:   # one box: its trace is the one bind would pick
+            tr = (y if tx else x)._trace
+            if tr.alive:
+                return tr.process(p, (x, y), _NO_PARAMS)
         return bind(p, x, y)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = p.doc = _op_doc(name, impl, 2)
