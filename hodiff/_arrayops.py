@@ -11,7 +11,7 @@ import numpy as np
 from . import _dispatch as D
 from . import _numpy as N
 from . import _shape as S
-from ._core import base_value
+from ._core import base_value, shape_of
 
 _UFUNCS = D.HANDLED_UFUNCS
 
@@ -21,7 +21,7 @@ def _rev(fn):
 
 
 class ArrayOps:
-    """Mixin: subclasses provide ``shape``, ``ndim``, ``dtype``, ``_base()`` and ``_const_maker()``."""
+    """Mixin: subclasses provide ``_base()`` (the value one level down) and may override ``_const_maker()``."""
 
     __slots__ = ()
     __hash__ = object.__hash__
@@ -118,6 +118,20 @@ class ArrayOps:
     def tolist(self):
         """The value as nested Python lists (no derivative)."""
         return np.asarray(base_value(self)).tolist()
+
+    # array attributes, read from the plain value underneath (every box is shaped like its primal)
+    @property
+    def shape(self):
+        return tuple(shape_of(self._base()))
+
+    @property
+    def ndim(self):
+        return len(shape_of(self._base()))
+
+    @property
+    def dtype(self):
+        b = base_value(self)
+        return b.dtype if hasattr(b, "dtype") else np.asarray(b).dtype
 
     @property
     def size(self):

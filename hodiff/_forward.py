@@ -122,18 +122,6 @@ class Dual(ArrayOps, Box):
     def _base(self):
         return self.primal
 
-    @property
-    def shape(self):
-        return shape_of(self.primal)
-
-    @property
-    def ndim(self):
-        return len(shape_of(self.primal))
-
-    @property
-    def dtype(self):
-        return self.primal.dtype if hasattr(self.primal, "dtype") else np.asarray(self.primal).dtype
-
     def __repr__(self):
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
 

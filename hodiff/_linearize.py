@@ -93,19 +93,6 @@ class LinearBox(_arrayops.ArrayOps, Box):
     def _base(self):
         return self._value
 
-    @property
-    def shape(self):
-        return shape_of(self._value)
-
-    @property
-    def ndim(self):
-        return len(shape_of(self._value))
-
-    @property
-    def dtype(self):
-        v = self._value
-        return v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
-
     def __repr__(self):
         return f"LinearBox(slot={self._slot}, shape={self.shape})"
 

@@ -118,18 +118,6 @@ class IndexSets(ArrayOps, Box):
     def _base(self):
         return self.primal
 
-    @property
-    def shape(self):
-        return tuple(shape_of(self.primal))
-
-    @property
-    def ndim(self):
-        return len(shape_of(self.primal))
-
-    @property
-    def dtype(self):
-        return self.primal.dtype if hasattr(self.primal, "dtype") else np.asarray(self.primal).dtype
-
     def __repr__(self):
         return f"IndexSets(shape={self.shape}, nnz={self.sets.nnz})"
 

@@ -102,19 +102,6 @@ class Jet(ArrayOps, Box):
     def _base(self):
         return self.coeffs[0]
 
-    @property
-    def shape(self):
-        return shape_of(self.coeffs[0])
-
-    @property
-    def ndim(self):
-        return len(shape_of(self.coeffs[0]))
-
-    @property
-    def dtype(self):
-        c = self.coeffs[0]
-        return c.dtype if hasattr(c, "dtype") else np.asarray(c).dtype
-
     def __repr__(self):
         return f"Jet(coeffs={self.coeffs!r})"
 

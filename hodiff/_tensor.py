@@ -133,19 +133,6 @@ class Tensor(ArrayOps, Box):
 
     # array attributes
     @property
-    def shape(self):
-        return shape_of(self._value)
-
-    @property
-    def ndim(self):
-        return len(shape_of(self._value))
-
-    @property
-    def dtype(self):
-        return base_value(self._value).dtype if hasattr(base_value(self._value), "dtype") else \
-            np.asarray(base_value(self._value)).dtype
-
-    @property
     def data(self):
         """The value as a tensor that does not require a gradient (shares memory)."""
         return self.detach()
