@@ -199,7 +199,7 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
                 if ans is not None:
                     ans = _box(ans, t)
             tshape = t.shape
-            if _shape(g) != tshape and (not prim.elementwise or any(p.shape != tshape for _, p in parents)):
+            if getattr(g, "shape", ()) != tshape and (not prim.elementwise or any(p.shape != tshape for _, p in parents)):
                 # a lazily broadcast seed must be made whole before a rule that reshapes, contracts or
                 # broadcasts against a smaller argument (whose cotangent then sums over the copies)
                 g = _full(g, tshape)
@@ -222,7 +222,9 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
                     into[i](buf, g, ans, *args, **params)
                     p._ct = buf
                     continue
-                c = _fit(rules[i](g, ans, *args, **params), pshape)
+                c = rules[i](g, ans, *args, **params)
+                if getattr(c, "shape", ()) != pshape:
+                    c = _fit(c, pshape)
                 if old is None:
                     p._ct = c
                 elif (id(p) in owned and type(c) in _PLAIN and type(old) is np.ndarray and _shape(old) == pshape
