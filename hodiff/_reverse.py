@@ -18,6 +18,7 @@ import numpy as np
 from . import _modes
 from . import _prims as P
 from ._core import Box, Trace, _hooks, base_value, new_level, shape_of
+from ._forward import Dual, _dual
 from ._prims import _PLAIN
 from ._tensor import Meta, Node, Tensor
 
@@ -207,6 +208,9 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
             into = prim.vjp_into
             params = t._params
             plain_g = not create_graph and type(g) in _PLAIN
+            # a single-tangent dual of plain arrays can be summed in place too
+            dual_g = (not plain_g and into is not None and not create_graph and type(g) is Dual
+                      and g._trace.batch is None and type(g.primal) is np.ndarray and type(g.tangent) is np.ndarray)
             for i, p in parents:
                 pshape = p.shape
                 old = p._ct
@@ -221,6 +225,17 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
                         buf = old
                     into[i](buf, g, ans, *args, **params)
                     p._ct = buf
+                    continue
+                if into is not None and dual_g and (old is None or (id(p) in owned and type(old) is Dual
+                                                                    and old._trace is g._trace)):
+                    # the same for a dual cotangent (forward-over-reverse): primal and tangent buffers
+                    if old is None:
+                        dt = np.result_type(g.primal, g.tangent)
+                        old = _dual(np.zeros(pshape, dtype=dt), np.zeros(pshape, dtype=dt), g._trace)
+                        owned.add(id(p))
+                    into[i](old.primal, g.primal, ans, *args, **params)
+                    into[i](old.tangent, g.tangent, ans, *args, **params)
+                    p._ct = old
                     continue
                 c = rules[i](g, ans, *args, **params)
                 if getattr(c, "shape", ()) != pshape:
