@@ -24,13 +24,17 @@ from scipy import differentiate as sd
 import hodiff as hd
 
 # |hodiff - fd| <= FD_C * fd.error + FD_RTOL * scale: ``fd.error`` is SciPy's own estimate (the change between its
-# last two order-8 estimates, an overestimate of the last one's error; FD_C = 10 covers an unlucky pair), FD_RTOL
-# the rounding floor when two estimates agree by accident (~eps * |f| / step, well below 1e-9 of the scale).
+# last two order-8 estimates, an overestimate of the last one's error; FD_C = 10 covers an unlucky pair), raised to
+# the disagreement of two runs from different starting steps (``_fd``); FD_RTOL is the rounding floor when estimates
+# agree by accident (~eps * |f| / step, well below 1e-9 of the scale).
 FD_C = 10.0
 FD_RTOL = 1e-9
 # SciPy's estimate must say it converged: gradient to sqrt(eps)-level, Hessian (nested differences) to 1e-5.
 FD_TRUST = {"gradient": 1e-7, "hessian": 1e-5}
-FD_STEPS = (0.1, 0.02, 0.004)
+# Starting steps, tried in consecutive pairs (``_fd``). The Hessian is a nested difference whose inner Jacobians
+# SciPy drives to a 100x tighter tolerance, so small starting steps make it rounding-limited (logistic regression:
+# runs from 0.02 and 0.004 disagreed by 1e-6, from 0.4/0.2/0.1/0.05 by < 1e-9); its steps stay large.
+FD_STEPS = {"gradient": (0.1, 0.02, 0.004, 0.0008), "hessian": (0.4, 0.2, 0.1, 0.05)}
 # Two exact computations (hodiff vs a closed form, or two hodiff methods): rounding only.
 EXACT_RTOL = 1e-12
 
@@ -51,24 +55,37 @@ def _looped(f):
     return F
 
 
-def fd_grad(f, x):
+def _fd(f, x, kind, what):
+    """SciPy's gradient or Hessian of ``f`` at ``x``, cross-validated: accepted only when the runs from two
+    consecutive starting steps both converge and agree within their error estimates (a sequence of SciPy estimates
+    can agree with itself on a wrong value when its stencil aliases fast variation). Returns the smaller step's
+    estimate, an error that is the larger of the two estimates and their disagreement, and the scale."""
     F = _looped(f)
-    for step in FD_STEPS:
-        res = sd.jacobian(F, x, initial_step=step)
-        scale = max(1.0, float(np.max(np.abs(res.df))))
-        if np.max(res.error) <= FD_TRUST["gradient"] * scale:
-            return res.df, res.error, scale
-    raise AssertionError(f"finite-difference gradient did not converge (error {np.max(res.error):.3g})")
+    key, run_fd = ("df", sd.jacobian) if kind == "gradient" else ("ddf", sd.hessian)
+    prev = None
+    for step in FD_STEPS[kind]:
+        res = run_fd(F, x, initial_step=step)
+        est, err = np.asarray(res[key]), np.asarray(res.error)
+        scale = max(1.0, float(np.max(np.abs(est))))
+        if np.max(err) > FD_TRUST[kind] * scale:
+            prev = None
+            continue
+        if prev is not None:
+            both = np.maximum(err, prev[1])
+            spread = np.abs(est - prev[0])
+            if np.all(spread <= 2 * FD_C * both + FD_RTOL * scale):
+                return est, np.maximum(both, spread), scale
+        prev = (est, err)
+    raise AssertionError(f"finite-difference {what}: no two consecutive starting steps in {FD_STEPS[kind]} gave "
+                         "converged, agreeing estimates")
+
+
+def fd_grad(f, x):
+    return _fd(f, x, "gradient", "gradient")
 
 
 def fd_hessian(f, x, what="hessian"):
-    F = _looped(f)
-    for step in FD_STEPS:
-        res = sd.hessian(F, x, initial_step=step)
-        scale = max(1.0, float(np.max(np.abs(res.ddf))))
-        if np.max(res.error) <= FD_TRUST["hessian"] * scale:
-            return res.ddf, res.error, scale
-    raise AssertionError(f"finite-difference {what} did not converge (error {np.max(res.error):.3g})")
+    return _fd(f, x, "hessian", what)
 
 
 def assert_vs_fd(exact, fd, err, scale, what):
