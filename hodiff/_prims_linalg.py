@@ -343,7 +343,8 @@ def _qr_vjp(g, ans, a):
 
 def _qr_domain(rng):
     m, n = [(3, 3), (4, 2), (3, 2)][rng.integers(3)]
-    return (rng.standard_normal((m, n)) + np.eye(m, n) * 2,), {}
+    u, _, vh = np.linalg.svd(rng.standard_normal((m, n)), full_matrices=False)
+    return ((u * np.linspace(3.0, 1.0, n)) @ vh,), {}   # well conditioned: singular values 3 .. 1
 
 
 _qr = Primitive("qr_packed", _qr_impl, (_qr_jvp,), (_qr_vjp,), cost=_cubic_cost, domain=_qr_domain)
