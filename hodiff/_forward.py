@@ -30,15 +30,16 @@ class ForwardTrace(Trace):
     def process(self, prim, args, params):
         primals = list(args)
         duals = []
+        plain = True       # no boxes below this level: numpy can run directly (bind's first case)
         i = 0
         for a in args:
             if type(a) is Dual and a._trace is self:
-                primals[i] = a.primal
+                a = primals[i] = a.primal
                 duals.append(i)
+            if plain and type(a) not in _PLAIN:
+                plain = False
             i += 1  # noqa: SIM113 - cheaper than enumerate on the hot path
-        # with plain primals, numpy runs directly (bind's first case)
-        ans = prim.impl(*primals, **params) if not _hooks and all(type(p) in _PLAIN for p in primals) \
-            else prim.bind(*primals, **params)
+        ans = prim.impl(*primals, **params) if plain and not _hooks else prim.bind(*primals, **params)
         if prim.jvp_joint is not None:
             tangents = [args[i].tangent if i in duals else None for i in range(len(args))]
             return _dual(ans, prim.jvp_joint(tangents, ans, *primals, **params), self)

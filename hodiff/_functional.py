@@ -26,7 +26,7 @@ __all__ = ["grad", "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "val
 def _prep(x, what):
     """A differentiable input: boxes pass through; Python numbers become float64; integer arrays are refused."""
     if isinstance(x, Box):
-        if base_value(x).dtype.kind not in "fc" if hasattr(base_value(x), "dtype") else False:
+        if getattr(base_value(x), "dtype", np.dtype(float)).kind not in "fc":
             raise TypeError(f"{what}: inputs must be floating point")
         return x
     if isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_)):
