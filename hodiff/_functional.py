@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from . import _numpy as N
+from . import _prims as P
 from . import _shape as S
 from ._core import Box, base_value, shape_of
 from ._forward import Dual, ForwardTrace
@@ -277,6 +278,8 @@ def hvp(f, x, v):
 def _eye_chunk(n, start, k, shape, dtype):
     e = np.zeros((k, n), dtype=dtype)
     e[np.arange(k), start + np.arange(k)] = 1
+    if len(shape) == 1:
+        return P.mark_selector(e, start)   # matmul may select rows instead of multiplying by it
     return e.reshape((k,) + tuple(shape))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+import weakref
 
 import numpy as np
 
@@ -636,7 +637,29 @@ def _matmul_cost(ans, a, b, **p):
     return 2 * _size(ans) * k, 8 * (_size(a) + _size(b) + _size(ans))
 
 
-_matmul = Primitive("matmul", np.matmul, (_matmul_jvp_a, _matmul_jvp_b), (_matmul_vjp_a, _matmul_vjp_b),
+# Seeds of batched forward passes (jacfwd, hessian) are rows ``start..start+k`` of an identity matrix. matmul
+# recognizes them (by identity of the object, through a weak reference, so no copy or view can pass for one) and
+# returns the selected rows instead of multiplying: a dense Hessian then costs one matrix product fewer.
+_SELECTORS: dict = {}
+
+
+def mark_selector(e, start):
+    """Register ``e`` (shape ``(k, n)``, rows ``start..start+k`` of the n x n identity) for :func:`matmul`."""
+    key = id(e)
+    _SELECTORS[key] = (weakref.ref(e, lambda _, key=key: _SELECTORS.pop(key, None)), start)
+    return e
+
+
+def _matmul_impl(a, b):
+    if _SELECTORS and type(a) is np.ndarray and type(b) is np.ndarray:
+        hit = _SELECTORS.get(id(a))
+        if hit is not None and hit[0]() is a and b.ndim in (1, 2) and b.shape[0] == a.shape[1]:
+            start = hit[1]
+            return np.array(b[start:start + a.shape[0]], dtype=np.result_type(a, b))
+    return np.matmul(a, b)
+
+
+_matmul = Primitive("matmul", _matmul_impl, (_matmul_jvp_a, _matmul_jvp_b), (_matmul_vjp_a, _matmul_vjp_b),
                     linear=True, cost=_matmul_cost, domain=_matmul_domain, vjp_needs=((1,), (0,)))
 
 

@@ -600,3 +600,19 @@ def test_escaped_traced_value_raises_when_used_later(transform):
     with pytest.raises(hd.EscapedBoxError):
         hd.grad(lambda s: np.sum(s * leaked))(X3)
     assert issubclass(hd.EscapedBoxError, hd.HodiffError)
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 3, 7])
+def test_identity_seed_selects_rows_in_matmul(chunk):
+    # jacfwd/hessian seeds are identity rows that matmul selects instead of multiplying: check against the
+    # analytic Hessian and Jacobian on both sides of @, chunked or not
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((14, 7))
+    x = rng.standard_normal(7)
+    f = lambda x: np.log(np.sum(np.exp(A @ x))) + 0.5 * np.sum(x * x) + np.sum((x @ A.T) ** 3)
+    p = np.exp(A @ x)
+    p /= p.sum()
+    ref = A.T @ (np.diag(p) - np.outer(p, p)) @ A + np.eye(7) + 6 * A.T @ np.diag(A @ x) @ A
+    np.testing.assert_allclose(hd.hessian(f, chunk_size=chunk)(x), ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(hd.jacfwd(lambda x: A @ x, chunk_size=chunk)(x), A, rtol=0, atol=0)
+    np.testing.assert_allclose(hd.jacfwd(lambda x: x @ A.T, chunk_size=chunk)(x), A, rtol=0, atol=0)
