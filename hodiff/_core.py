@@ -85,19 +85,22 @@ class Primitive:
     Variadic primitives give ``jvp``/``vjp`` as a :class:`Variadic`, which hands the argument index to one rule.
     """
 
-    def save_plan(self, positions):
-        """``(argument indices to save, save ans?)`` for parents at ``positions`` (cached per pattern)."""
-        plan = self._plans.get(positions)
+    def save_plan(self, key):
+        """What the tape saves for a call ``key = (mask, nargs)``, ``mask`` having bit i set for each argument i
+        being differentiated: ``(indices of arguments it may drop, save ans?)``, cached per key."""
+        plan = self._plans.get(key)
         if plan is None:
+            mask, nargs = key
             needs = self.vjp_needs
             if needs is None:
-                plan = (None, True)
+                plan = ((), True)
             else:
                 want = set()
-                for i in positions:
-                    want.update(needs[i])
-                plan = (frozenset(j for j in want if j != "ans"), "ans" in want)
-            self._plans[positions] = plan
+                for i in range(nargs):
+                    if mask >> i & 1:
+                        want.update(needs[i])
+                plan = (tuple(j for j in range(nargs) if j not in want), "ans" in want)
+            self._plans[key] = plan
         return plan
 
     __slots__ = (

@@ -20,7 +20,7 @@ import weakref
 
 import numpy as np
 
-from ._core import Primitive, _hooks, base_value, bind, ndim_of, shape_of
+from ._core import Box, Primitive, _hooks, base_value, bind, ndim_of, shape_of
 
 # ----------------------------------------------------------------------------------------------------------------
 # cost hints and test domains (shared helpers)
@@ -76,7 +76,7 @@ _PLAIN = frozenset({np.ndarray, np.float64, np.float32, np.float16, np.longdoubl
                     np.int32, np.bool_, np.complex128, complex})
 
 def _op_doc(name, impl, nargs):
-    np_name = getattr(impl, "__name__", name)
+    np_name = name if hasattr(np, name) else getattr(impl, "__name__", name)
     src = "scipy.special" if getattr(impl, "__module__", None) is None and not hasattr(np, np_name) else "numpy"
     args = "x" if nargs == 1 else "x, y"
     return (f"Elementwise ``{src}.{np_name}({args})``, with numpy broadcasting; differentiable to any order in "
@@ -92,10 +92,12 @@ def _unary(name, impl, jvp, vjp, cost=1, domain=(-2.0, 2.0), linear=False, needs
         if type(x) in _PLAIN:
             if not _hooks:
                 return impl(x)
-        else:
+        elif isinstance(x, Box):
             tr = x._trace
             if tr.alive:
                 return tr.process(p, (x,), _NO_PARAMS)
+        else:
+            x = np.asarray(x)   # a list, a numpy scalar of another type, ...
         return bind(p, x)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = p.doc = _op_doc(name, impl, 1)
@@ -109,14 +111,27 @@ def _binary(name, impl, jvps, vjps, cost=1, domain=(-2.0, 2.0), linear=False, ne
                   domain=_binary_domain(*domain), vjp_needs=needs)
 
     def op(x, y):
-        tx, ty = type(x) in _PLAIN, type(y) in _PLAIN
-        if tx and ty:
+        px, py = type(x) in _PLAIN, type(y) in _PLAIN
+        if px and py:
             if not _hooks:
                 return impl(x, y)
-        elif ty or tx:   # one box: its trace is the one bind would pick
-            tr = (y if tx else x)._trace
-            if tr.alive:
-                return tr.process(p, (x, y), _NO_PARAMS)
+            return bind(p, x, y)
+        if not px and not isinstance(x, Box):
+            x = np.asarray(x)   # a list, a numpy scalar of another type, ...
+            px = True
+        if not py and not isinstance(y, Box):
+            y = np.asarray(y)
+            py = True
+        if px:
+            tr = None if py else y._trace
+        elif py:
+            tr = x._trace
+        else:   # two boxes: the common case of one trace skips bind's search
+            tr = x._trace
+            if y._trace is not tr:
+                tr = None
+        if tr is not None and tr.alive:
+            return tr.process(p, (x, y), _NO_PARAMS)
         return bind(p, x, y)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = p.doc = _op_doc(name, impl, 2)
@@ -135,11 +150,15 @@ def _scalar_fast(ufunc, pyop):
     return impl
 
 
-add = _binary("add", _scalar_fast(np.add, operator.add), (lambda t, ans, x, y: t, lambda t, ans, x, y: t),
+# For +, - and * the operator itself is the implementation: on arrays and numpy scalars it is the ufunc, and on
+# two Python floats it cannot raise (overflow gives inf). The op functions turn lists into arrays first.
+
+
+add = _binary("add", operator.add, (lambda t, ans, x, y: t, lambda t, ans, x, y: t),
               (lambda g, ans, x, y: g, lambda g, ans, x, y: g), linear=True, needs=((), ()))
-subtract = _binary("subtract", _scalar_fast(np.subtract, operator.sub), (lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t)),
+subtract = _binary("subtract", operator.sub, (lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t)),
                    (lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)), linear=True, needs=((), ()))
-multiply = _binary("multiply", _scalar_fast(np.multiply, operator.mul),
+multiply = _binary("multiply", operator.mul,
                    (lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(x, t)),
                    (lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(g, x)), linear=True, needs=((1,), (0,)))
 divide = _binary("divide", _scalar_fast(np.true_divide, operator.truediv),

@@ -44,38 +44,37 @@ class ReverseTrace(Trace):
     def process(self, prim, args, params):
         record = not self.eager or _modes._grad_enabled.get()
         inner = list(args)
-        parents = []
-        positions = []
+        parents = None
+        mask = 0
         plain = True       # no boxes below this level: numpy can run directly
-        small = True       # every argument a scalar: nothing worth freeing
         i = 0
         for a in args:
-            ta = type(a)
-            if ta is Tensor and a._trace is self:
-                v = inner[i] = a._value
+            if type(a) is Tensor and a._trace is self:
                 if record and a.requires_grad:
-                    parents.append((i, a._node))
-                    positions.append(i)
-                tv = type(v)
-                if tv not in _SCALARS:
-                    small = False
-                    if plain and tv is not np.ndarray and isinstance(v, Box):
-                        plain = False
-            elif ta not in _SCALARS:
-                small = False
-                if plain and ta is not np.ndarray and isinstance(a, Box):
-                    plain = False
-            i += 1  # noqa: SIM113 - cheaper than enumerate on the hot path
-        ans = prim.impl(*inner, **params) if plain and not _hooks else prim.bind(*inner, **params)
-        if not parents:
-            return Tensor._make(ans, self) if self.eager else ans
-        key = tuple(positions)
-        plan = prim._plans.get(key) or prim.save_plan(key)
-        keep = plan[0]
-        if small or keep is None or self.save_all:
-            saved = inner
+                    if parents is None:
+                        parents = [(i, a._node)]
+                    else:
+                        parents.append((i, a._node))
+                    mask |= 1 << i
+                a = inner[i] = a._value
+            if plain and type(a) not in _PLAIN and isinstance(a, Box):
+                plain = False
+            i += 1  # cheaper than enumerate on the hot path
+        if plain and not _hooks:
+            ans = prim.impl(*inner, **params) if params else prim.impl(*inner)
         else:
-            saved = [v if j in keep or type(v) in _SCALARS else Meta(v) for j, v in enumerate(inner)]
+            ans = prim.bind(*inner, **params)
+        if parents is None:
+            return Tensor._make(ans, self) if self.eager else ans
+        key = (mask, i)
+        plan = prim._plans.get(key) or prim.save_plan(key)
+        saved = inner
+        if not self.save_all:
+            for j in plan[0]:   # arguments no rule reads: keep their shape and dtype only (scalars cost nothing)
+                if type(inner[j]) not in _SCALARS:
+                    if saved is inner:
+                        saved = inner.copy()
+                    saved[j] = Meta(inner[j])
         node = _new(Node)
         node._prim = prim
         node._args = saved
@@ -237,7 +236,7 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
                     into[i](old.tangent, g.tangent, ans, *args, **params)
                     p._ct = old
                     continue
-                c = rules[i](g, ans, *args, **params)
+                c = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
                 if getattr(c, "shape", ()) != pshape:
                     c = _fit(c, pshape)
                 if old is None:

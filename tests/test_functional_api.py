@@ -616,3 +616,17 @@ def test_identity_seed_selects_rows_in_matmul(chunk):
     np.testing.assert_allclose(hd.hessian(f, chunk_size=chunk)(x), ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(hd.jacfwd(lambda x: A @ x, chunk_size=chunk)(x), A, rtol=0, atol=0)
     np.testing.assert_allclose(hd.jacfwd(lambda x: x @ A.T, chunk_size=chunk)(x), A, rtol=0, atol=0)
+
+
+def test_lists_and_other_scalar_types_as_operands():
+    # a list (or a numpy scalar of a type the fast paths do not list) next to a traced value is an array operand,
+    # in the forward pass and in the rules that read it on the way back
+    x = np.array([0.5, -1.0])
+    np.testing.assert_array_equal(hd.grad(lambda x: np.sum(x * [1.0, 2.0]))(x), [1.0, 2.0])
+    np.testing.assert_array_equal(hd.grad(lambda x: np.sum(np.multiply([3.0, 4.0], x)))(x), [3.0, 4.0])
+    np.testing.assert_array_equal(hd.grad(lambda x: np.sum(x / [2.0, 4.0]))(x), [0.5, 0.25])
+    np.testing.assert_array_equal(hd.grad(lambda x: np.sum(x * np.int8(3)))(x), [3.0, 3.0])
+    np.testing.assert_array_equal(hd.hvp(lambda x: np.sum(x * x * [1.0, 2.0]), x, np.ones(2)), [2.0, 4.0])
+    t = hd.tensor(x, requires_grad=True)
+    (t * [1.0, 2.0] + [0.0, 1.0]).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), [1.0, 2.0])
