@@ -74,7 +74,13 @@ class ReverseTrace(Trace):
                 if type(inner[j]) not in _SCALARS:
                     if saved is inner:
                         saved = inner.copy()
-                    saved[j] = Meta(inner[j])
+                    v = inner[j]
+                    if type(v) is np.ndarray:
+                        m = saved[j] = _new(Meta)
+                        m.shape = v.shape
+                        m.dtype = v.dtype
+                    else:
+                        saved[j] = Meta(v)
         node = _new(Node)
         node._prim = prim
         node._args = saved
@@ -143,7 +149,7 @@ def _fit(c, shape):
     """A cotangent for a value of ``shape``: summed over axes broadcasting added, or left smaller when it merely
     broadcasts to ``shape`` (a seed spread by ``sum``): the broadcast is made only where a rule needs it."""
     cs = _shape(c)
-    if cs == shape:
+    if cs == shape or cs == ():
         return c
     if len(cs) <= len(shape) and all(a == 1 or a == b for a, b in zip(cs[::-1], shape[::-1])):
         return c
