@@ -264,14 +264,14 @@ def hvp(f, x, v):
         box = Tensor._make(Dual(x, v, fwd), rev, True)
         out = f(box)
         _, seed = _scalar_seed(out, rev, "hvp")
-        found = (backprop([out._node], [seed], targets=[box._node], tape=rev.tape)
+        # only H v, the tangent of the gradient, is wanted: the gradient's own primal work is skipped where it can be
+        found = (backprop([out._node], [seed], targets=[box._node], tape=rev.tape, tangent_of=fwd)
                  if type(out) is Tensor and out._trace is rev else {})
     finally:
         rev.alive = False
         fwd.alive = False
-    g = found[id(box._node)][1] if id(box._node) in found else None
-    if type(g) is Dual and g._trace is fwd:
-        return _out(g.tangent)
+    if id(box._node) in found:
+        return _out(found[id(box._node)][1])
     return _out(_zeros_like(x))
 
 

@@ -160,7 +160,41 @@ def _full(g, shape):
     return g if _shape(g) == shape else P.broadcast_to(g, shape)
 
 
-def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=False, tape=None):
+def _tangent_only(tape, targets, fwd):
+    """Forward-over-reverse where only the tangent of the targets' cotangents is wanted (``hvp``).
+
+    The cotangents are dual numbers at ``fwd``. A node needs the primal part of its cotangent only if a rule it
+    applies reads a value carrying a tangent (then the primal cotangent enters the tangent: the product rule) or
+    one of its parents needs the primal part. The nodes that do not (the linear tail down to the inputs:
+    slicing, reshaping, additions, products with constants) carry only the tangent, which skips the gradient's
+    own work there, such as ``X.T @ g`` for a first layer ``X @ W``.
+
+    Returns ``(tangent-only node ids, (node id, argument) pairs whose rule reads only plain values)``.
+    """
+    need = {id(t): False for t in targets}
+    direct = set()
+    for t in tape:
+        prim = t._prim
+        needs = prim.vjp_needs
+        args = t._args
+        primal = False
+        for i, p in t._parents:
+            reads = needs[i] if needs is not None else (*range(len(args)), "ans")
+            plain = True
+            for j in reads:
+                v = t._ans if j == "ans" else args[j]
+                if type(v) not in _PLAIN and type(v) is not Meta:
+                    plain = False
+                    break
+            if plain:
+                direct.add((id(t), i))
+            if not plain or need.get(id(p), True):
+                primal = True
+        need[id(t)] = primal
+    return {k for k, v in need.items() if not v}, direct
+
+
+def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=False, tape=None, tangent_of=None):
     """Propagate ``seeds`` (cotangents of the nodes ``roots``) backwards through the tape.
 
     ``tape`` (a transform level's list of recorded nodes, in creation order) replaces the graph search when
@@ -170,8 +204,19 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
     Cotangents are summed in each node's ``_ct`` slot while the pass runs. A cotangent may stay smaller than its
     value while it only broadcasts (it is expanded before a rule that needs the full shape, and in the results).
     Sums of plain arrays go into buffers the engine allocated itself, in place; nothing else holds those.
+
+    ``tangent_of`` (a forward trace, with ``tape``): the seeds are plain and only the tangent at that level of the
+    targets' cotangents is wanted; the results are those tangents (see :func:`_tangent_only`).
     """
+    tonly = direct = None
+    if tangent_of is not None:
+        tonly, direct = _tangent_only(tape, targets, tangent_of)
+
     for r, s in zip(roots, seeds):
+        if tonly is not None and id(r) in tonly:   # a tangent-only root keeps its seed's tangent (none if plain)
+            if type(s) is not Dual or s._trace is not tangent_of:
+                continue
+            s = s.tangent
         r._ct = s if r._ct is None else P.add(r._ct, s)
     want = None if targets is None else {id(t) for t in targets}
     results = {}
@@ -216,22 +261,35 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
             # a single-tangent dual of plain arrays can be summed in place too
             dual_g = (not plain_g and into is not None and not create_graph and type(g) is Dual
                       and g._trace.batch is None and type(g.primal) is np.ndarray and type(g.tangent) is np.ndarray)
+            t_only = tonly is not None and id(t) in tonly
             for i, p in parents:
+                gi, pl, du, take = g, plain_g, dual_g, False
+                if tonly is not None and not t_only and id(p) in tonly:
+                    # a full cotangent going into a tangent-only parent: only its tangent is kept
+                    if (id(t), i) in direct:
+                        # the rule reads only constants and is linear in g: the tangent of g is all it needs
+                        if type(g) is not Dual or g._trace is not tangent_of:
+                            continue       # no tangent: contributes nothing
+                        gi = g.tangent
+                        pl, du = type(gi) in _PLAIN, False
+                    else:
+                        pl = du = False
+                        take = True
                 pshape = p.shape
                 old = p._ct
-                if into is not None and plain_g and (old is None or type(old) in _PLAIN):
+                if into is not None and pl and (old is None or type(old) in _PLAIN):
                     # add the cotangent into a buffer of the parent's shape, in place
                     if old is None or id(p) not in owned or _shape(old) != pshape:
-                        dt = np.result_type(g, *(() if old is None else (old,)), p.dtype or g)
+                        dt = np.result_type(gi, *(() if old is None else (old,)), p.dtype or gi)
                         buf = np.zeros(pshape, dtype=dt) if old is None else \
                             np.array(np.broadcast_to(old, pshape), dtype=dt)
                         owned.add(id(p))
                     else:
                         buf = old
-                    into[i](buf, g, ans, *args, **params)
+                    into[i](buf, gi, ans, *args, **params)
                     p._ct = buf
                     continue
-                if into is not None and dual_g and (old is None or (id(p) in owned and type(old) is Dual
+                if into is not None and du and (old is None or (id(p) in owned and type(old) is Dual
                                                                     and old._trace is g._trace)):
                     # the same for a dual cotangent (forward-over-reverse): primal and tangent buffers
                     if old is None:
@@ -242,7 +300,11 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
                     into[i](old.tangent, g.tangent, ans, *args, **params)
                     p._ct = old
                     continue
-                c = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
+                c = rules[i](gi, ans, *args, **params) if params else rules[i](gi, ans, *args)
+                if take:
+                    if type(c) is not Dual or c._trace is not tangent_of:
+                        continue
+                    c = c.tangent
                 if getattr(c, "shape", ()) != pshape:
                     c = _fit(c, pshape)
                 if old is None:
