@@ -39,7 +39,10 @@ class ForwardTrace(Trace):
             if plain and type(a) not in _PLAIN:
                 plain = False
             i += 1  # noqa: SIM113 - cheaper than enumerate on the hot path
-        ans = prim.impl(*primals, **params) if plain and not _hooks else prim.bind(*primals, **params)
+        if plain and not _hooks:
+            ans = prim.impl(*primals, **params) if params else prim.impl(*primals)
+        else:
+            ans = prim.bind(*primals, **params)
         if prim.jvp_joint is not None:
             tangents = [args[i].tangent if i in duals else None for i in range(len(args))]
             return _dual(ans, prim.jvp_joint(tangents, ans, *primals, **params), self)
@@ -55,7 +58,7 @@ class ForwardTrace(Trace):
             t = args[i].tangent
             if align:
                 t = P._align(t, len(getattr(primals[i], "shape", ())), len(ans_shape))
-            c = rule(t, ans, *primals, **params)
+            c = rule(t, ans, *primals, **params) if params else rule(t, ans, *primals)
             if c is not None:
                 tangent = c if tangent is None else P.add(tangent, c)
         if tangent is None:

@@ -46,7 +46,8 @@ class ReverseTrace(Trace):
         inner = list(args)
         parents = None
         mask = 0
-        plain = True       # no boxes below this level: numpy can run directly
+        below = None       # the trace of the boxes one level down, if there are any
+        many = False       # boxes of more than one trace down there: bind sorts them out
         i = 0
         for a in args:
             if type(a) is Tensor and a._trace is self:
@@ -57,11 +58,16 @@ class ReverseTrace(Trace):
                         parents.append((i, a._node))
                     mask |= 1 << i
                 a = inner[i] = a._value
-            if plain and type(a) not in _PLAIN and isinstance(a, Box):
-                plain = False
+            if type(a) not in _PLAIN and isinstance(a, Box):
+                if below is None:
+                    below = a._trace
+                elif a._trace is not below:
+                    many = True
             i += 1  # cheaper than enumerate on the hot path
-        if plain and not _hooks:
+        if below is None and not _hooks:
             ans = prim.impl(*inner, **params) if params else prim.impl(*inner)
+        elif below is not None and not many and below.alive:
+            ans = below.process(prim, inner, params)
         else:
             ans = prim.bind(*inner, **params)
         if parents is None:
