@@ -94,9 +94,7 @@ class ReverseTrace(Trace):
         node._parents = parents
         node._ans = ans if plan[1] or self.save_all else None
         node.shape = getattr(ans, "shape", ())
-        node.dtype = None
         node._ct = node.ref = None
-        node.retain = False
         out = _new(Tensor)
         out._value = ans
         out._trace = self
@@ -237,7 +235,7 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
             t._ct = None
             prim = t._prim
             if want is None:
-                if prim is None or t.retain:
+                if prim is None or t.ref is not None:
                     results[id(t)] = (t, g)
             elif id(t) in want:
                 results[id(t)] = (t, g)
@@ -263,6 +261,23 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
             rules = prim.vjp
             into = prim.vjp_into
             params = t._params
+            if into is None and tonly is None:
+                # the common case: each rule's cotangent is summed into its parent's
+                for i, p in parents:
+                    c = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
+                    pshape = p.shape
+                    if getattr(c, "shape", ()) != pshape:
+                        c = _fit(c, pshape)
+                    old = p._ct
+                    if old is None:
+                        p._ct = c
+                    elif type(old) in _SCALARS and type(c) in _SCALARS:
+                        p._ct = old + c
+                    else:
+                        _accumulate(p, old, c, owned)
+                if not retain_graph:
+                    t._args = t._parents = t._ans = None
+                continue
             plain_g = not create_graph and type(g) in _PLAIN
             # a single-tangent dual of plain arrays can be summed in place too
             dual_g = (not plain_g and into is not None and not create_graph and type(g) is Dual
@@ -286,7 +301,7 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
                 if into is not None and pl and (old is None or type(old) in _PLAIN):
                     # add the cotangent into a buffer of the parent's shape, in place
                     if old is None or id(p) not in owned or _shape(old) != pshape:
-                        dt = np.result_type(gi, *(() if old is None else (old,)), p.dtype or gi)
+                        dt = np.result_type(gi, *(() if old is None else (old,)))
                         buf = np.zeros(pshape, dtype=dt) if old is None else \
                             np.array(np.broadcast_to(old, pshape), dtype=dt)
                         owned.add(id(p))
@@ -315,15 +330,8 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
                     c = _fit(c, pshape)
                 if old is None:
                     p._ct = c
-                elif (id(p) in owned and type(c) in _PLAIN and type(old) is np.ndarray and _shape(old) == pshape
-                      and np.result_type(old, c) == old.dtype):
-                    np.add(old, c, out=old)
                 else:
-                    p._ct = new = P.add(old, c)
-                    if type(new) is np.ndarray and _shape(new) == pshape:
-                        owned.add(id(p))
-                    else:
-                        owned.discard(id(p))
+                    _accumulate(p, old, c, owned)
             if not retain_graph:
                 t._args = t._parents = t._ans = None
         if tape is not None:
@@ -340,6 +348,20 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
         if _shape(g) != t.shape:
             results[k] = (t, P.broadcast_to(g, t.shape))
     return results
+
+
+def _accumulate(p, old, c, owned):
+    """``p._ct = old + c``, in place when ``old`` is a buffer of this pass (``owned``) that can take the sum."""
+    pshape = p.shape
+    if (id(p) in owned and type(c) in _PLAIN and type(old) is np.ndarray and _shape(old) == pshape
+            and np.result_type(old, c) == old.dtype):
+        np.add(old, c, out=old)
+        return
+    p._ct = new = P.add(old, c)
+    if type(new) is np.ndarray and _shape(new) == pshape:
+        owned.add(id(p))
+    else:
+        owned.discard(id(p))
 
 
 def _box(value, node):
@@ -405,7 +427,7 @@ def backward(heads, head_grads=None, retain_graph=None, create_graph=False, inpu
                            [t._node for t in targets], create_graph=create_graph, retain_graph=retain)
     for node, g in results.values():
         t = node.ref() if node.ref is not None else None
-        if t is not None and t.requires_grad and t._node is node and (node._prim is None or node.retain):
+        if t is not None and t.requires_grad and t._node is node and (node._prim is None or node.ref is not None):
             _store_grad(t, g, create_graph)
 
 

@@ -29,26 +29,24 @@ class Node:
     unless a rule saved it. Leaves and ``retain_grad`` nodes keep a weak reference to their tensor.
     """
 
-    __slots__ = ("_ans", "_args", "_ct", "_params", "_parents", "_prim", "dtype", "ref", "retain", "shape")
+    __slots__ = ("_ans", "_args", "_ct", "_params", "_parents", "_prim", "ref", "shape")
 
-    def __init__(self, prim, args, params, parents, ans, shape, dtype):
+    def __init__(self, prim, args, params, parents, ans, shape):
         self._prim = prim
         self._args = args
         self._params = params
         self._parents = parents
         self._ans = ans
         self.shape = shape
-        self.dtype = dtype
         self._ct = None
-        self.ref = None
-        self.retain = False
+        self.ref = None     # a weak reference to the tensor of a leaf or of a retain_grad() node
 
     def __repr__(self):
         return f"<node {self._prim.name if self._prim else 'leaf'} {self.shape}>"
 
 
 def leaf_node(tensor):
-    node = Node(None, None, None, None, None, tuple(shape_of(tensor._value)), None)
+    node = Node(None, None, None, None, None, tuple(shape_of(tensor._value)))
     node.ref = weakref.ref(tensor)
     return node
 
@@ -186,7 +184,6 @@ class Tensor(ArrayOps, Box):
         """Keep the gradient of this non-leaf tensor in ``.grad`` during backward."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
-        self._node.retain = True
         self._node.ref = weakref.ref(self)
 
     def zero_(self):
