@@ -3,6 +3,7 @@
     python benchmarks/profile_hodiff.py P1.vg                  # cProfile, top entries by tottime and cumtime
     python benchmarks/profile_hodiff.py P2.hvp --n 1000000 --pyinstrument
     python benchmarks/profile_hodiff.py P4.hess --n 500 --repeat 5
+    python benchmarks/profile_hodiff.py P3.hvp --by-primitive     # numpy time per primitive vs engine overhead
 
 Metrics: P1.vg, P1.d2, P2.grad, P2.hvp, P3.grad, P3.hvp, P4.hess, P5.d3.
 """
@@ -58,6 +59,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=None, help="calls to profile (default: about a second's worth)")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--pyinstrument", action="store_true")
+    ap.add_argument("--by-primitive", action="store_true",
+                    help="split one call's time into numpy time per primitive (and shape) and the rest: the "
+                         "engine's Python overhead")
     a = ap.parse_args()
     try:
         os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
@@ -81,6 +85,9 @@ def main():
             fn()
 
     print(f"{a.metric} n={a.n}: {dt * 1e3:.3f} ms per call, profiling {reps} calls", file=sys.stderr)
+    if a.by_primitive:
+        by_primitive(fn, reps)
+        return
     if a.pyinstrument:
         from pyinstrument import Profiler
         p = Profiler(interval=0.0002)
@@ -97,6 +104,59 @@ def main():
     st.strip_dirs()
     st.sort_stats("tottime").print_stats(a.top)
     st.sort_stats("cumtime").print_stats(a.top)
+
+
+def by_primitive(fn, reps):
+    """Time every primitive's numpy implementation inside ``fn`` (per primitive and argument shapes).
+
+    A do-nothing hook makes every plain-array call go through ``bind`` and so through the wrapped ``impl`` (the
+    inlined fast paths are skipped while a hook is installed); the time outside the implementations is the engine's
+    own Python work (recording, rule dispatch, cotangent bookkeeping), inflated a little by the wrappers.
+    """
+    import collections
+    import time
+
+    from hodiff._core import PRIMITIVES, _hooks
+
+    total = collections.Counter()
+    calls = collections.Counter()
+    shapes = collections.defaultdict(collections.Counter)
+    saved = {name: p.impl for name, p in PRIMITIVES.items()}
+
+    def wrap(impl, name):
+        def timed(*args, **params):
+            t0 = time.perf_counter()
+            ans = impl(*args, **params)
+            dt = time.perf_counter() - t0
+            total[name] += dt
+            calls[name] += 1
+            shapes[name][" ".join(str(np.shape(a)) for a in args)] += dt
+            return ans
+        return timed
+
+    for name, p in PRIMITIVES.items():
+        p.impl = wrap(p.impl, name)
+    _hooks.append(lambda *a: None)
+    try:
+        fn()
+        total.clear()
+        calls.clear()
+        shapes.clear()
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        wall = (time.perf_counter() - t0) / reps
+    finally:
+        _hooks.pop()
+        for name, p in PRIMITIVES.items():
+            p.impl = saved[name]
+    inside = sum(total.values()) / reps
+    print(f"per call: {wall * 1e6:.1f} us, of which {inside * 1e6:.1f} us in numpy implementations "
+          f"({sum(calls.values()) / reps:.0f} calls) and {(wall - inside) * 1e6:.1f} us in the engine")
+    print(f"{'primitive':<14}{'calls':>7}{'us/call':>10}{'us':>10}   slowest argument shapes")
+    for name, t in total.most_common():
+        top = ", ".join(f"{k}: {v / reps * 1e6:.1f}" for k, v in shapes[name].most_common(2))
+        print(f"{name:<14}{calls[name] / reps:>7.1f}{t / calls[name] * 1e6:>10.2f}{t / reps * 1e6:>10.1f}   {top}")
 
 
 if __name__ == "__main__":
