@@ -51,3 +51,20 @@ def test_derivatives_against_finite_differences(name):
 def test_median_derivative_goes_to_the_middle_values():
     x = np.array([3.0, -1.0, 2.0, 10.0])      # middle values 2 and 3
     np.testing.assert_array_equal(hd.grad(np.median)(x), [0.5, 0.0, 0.5, 0.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("axis", [0, 1, -1, (0,), None])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_matrix_sums_match_numpy(dtype, axis, keepdims):
+    # sums over one axis of a matrix take a matrix-vector product internally: same values, shapes and dtypes
+    rng = np.random.default_rng(4)
+    for shape in [(256, 10), (3, 1), (1, 7), (40, 33)]:
+        x = rng.standard_normal(shape).astype(dtype)
+        for arr in (x, x.T, x[::2]):            # contiguous, transposed, strided
+            got = hd.sum(arr, axis=axis, keepdims=keepdims)
+            want = np.sum(arr, axis=axis, keepdims=keepdims)
+            assert got.dtype == want.dtype and np.shape(got) == np.shape(want)
+            np.testing.assert_allclose(got, want, rtol=5e-6 if dtype == np.float32 else 1e-13, atol=1e-5)
+    g = hd.grad(lambda w: np.sum(np.sum(w, axis=1) ** 2))(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(g, [[6.0, 6.0, 6.0], [24.0, 24.0, 24.0]])
