@@ -152,8 +152,6 @@ def _scalar_fast(ufunc, pyop):
 
 # For +, - and * the operator itself is the implementation: on arrays and numpy scalars it is the ufunc, and on
 # two Python floats it cannot raise (overflow gives inf). The op functions turn lists into arrays first.
-
-
 add = _binary("add", operator.add, (lambda t, ans, x, y: t, lambda t, ans, x, y: t),
               (lambda g, ans, x, y: g, lambda g, ans, x, y: g), linear=True, needs=((), ()))
 subtract = _binary("subtract", operator.sub, (lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t)),
@@ -206,7 +204,6 @@ def _power_impl(x, y):
     return np.power(x, y)
 
 
-_power_impl.__name__ = "power"
 power = _binary("power", _power_impl,
                 (_pow_dx, lambda t, ans, x, y: multiply(t, multiply(ans, _safe_log(x)))),
                 (_pow_dx, lambda g, ans, x, y: multiply(g, multiply(ans, _safe_log(x)))),
@@ -313,6 +310,7 @@ def _sum_domain(rng):
 
 
 _ONES: dict = {}
+_BLAS_FLOATS = frozenset({np.dtype(np.float64), np.dtype(np.float32)})
 
 
 def _ones(k, dtype):
@@ -334,9 +332,6 @@ def _sum_impl(x, axis, keepdims):
         return ans.reshape(_keep_shape(x.shape, axis)) if keepdims else ans
     # the ufunc's own reduce skips np.sum's Python layer; a full reduction is fastest with axis=None
     return np.add.reduce(x, axis=None if len(axis) == np.ndim(x) and not keepdims else axis, keepdims=keepdims)
-
-
-_BLAS_FLOATS = frozenset({np.dtype(np.float64), np.dtype(np.float32)})
 
 
 _sum_p = Primitive(

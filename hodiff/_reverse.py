@@ -77,10 +77,10 @@ class ReverseTrace(Trace):
         saved = inner
         if not self.save_all:
             for j in plan[0]:   # arguments no rule reads: keep their shape and dtype only (scalars cost nothing)
-                if type(inner[j]) not in _SCALARS:
+                v = inner[j]
+                if type(v) not in _SCALARS:
                     if saved is inner:
                         saved = inner.copy()
-                    v = inner[j]
                     if type(v) is np.ndarray:
                         m = saved[j] = _new(Meta)
                         m.shape = v.shape
@@ -178,8 +178,7 @@ def _tangent_only(tape, targets, fwd):
     need = {id(t): False for t in targets}
     direct = set()
     for t in tape:
-        prim = t._prim
-        needs = prim.vjp_needs
+        needs = t._prim.vjp_needs
         args = t._args
         primal = False
         for i, p in t._parents:
@@ -235,7 +234,7 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
             t._ct = None
             prim = t._prim
             if want is None:
-                if prim is None or t.ref is not None:
+                if t.ref is not None:   # a leaf, or a node with retain_grad()
                     results[id(t)] = (t, g)
             elif id(t) in want:
                 results[id(t)] = (t, g)
@@ -427,7 +426,7 @@ def backward(heads, head_grads=None, retain_graph=None, create_graph=False, inpu
                            [t._node for t in targets], create_graph=create_graph, retain_graph=retain)
     for node, g in results.values():
         t = node.ref() if node.ref is not None else None
-        if t is not None and t.requires_grad and t._node is node and (node._prim is None or node.ref is not None):
+        if t is not None and t.requires_grad and t._node is node:
             _store_grad(t, g, create_graph)
 
 
