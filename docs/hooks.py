@@ -8,10 +8,16 @@
   functions that ``hodiff._support.supported_markdown()`` builds from the dispatch registries.
 
 To see what a page gets: ``python docs/hooks.py api`` (or ``supported``).
+
+The math is rendered at build time too: ``pymdownx.arithmatex`` marks ``\\(...\\)`` and ``\\[...\\]``, and
+:func:`on_page_content` turns each into MathML with ``latex2mathml``, which browsers display natively, so a local or
+air-gapped copy of the site needs no script from the network.
 """
 from __future__ import annotations
 
+import html as _html
 import inspect
+import re
 import sys
 
 import hodiff
@@ -145,3 +151,24 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
 
 if __name__ == "__main__":
     print(GENERATORS[sys.argv[1] if len(sys.argv) > 1 else "api"]())
+
+
+_MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
+
+
+def _to_mathml(match):
+    from latex2mathml.converter import convert   # a docs-toolchain dependency, needed only while building
+
+    tag, body = match.group(1), _html.unescape(match.group(2)).strip()
+    display = tag == "div"
+    tex = body[2:-2] if body[:2] in ("\\(", "\\[") else body
+    try:
+        ml = convert(tex, display="block" if display else "inline")
+    except Exception as e:  # noqa: BLE001 - name the formula that failed, the build must not pass silently
+        raise ValueError(f"latex2mathml could not convert the formula {tex!r}: {e}") from e
+    return f'<{tag} class="math">{ml}</{tag}>'
+
+
+def on_page_content(html, page, config, files, **kwargs):
+    """MkDocs event: TeX marked by arithmatex becomes MathML, so the math renders offline."""
+    return _MATH.sub(_to_mathml, html)

@@ -43,3 +43,15 @@ def test_api_reference_covers_public_names(site):
     assert not missing, f"no entry in the API reference for: {missing}"
     for name in hodiff.autograd.__all__:
         assert f'id="hodiff.autograd.{name}"' in html, name
+
+
+def test_math_renders_offline(site):
+    """Formulas are MathML made at build time: no page loads a script from the network or leaves raw TeX."""
+    pages = list(site.rglob("*.html"))
+    maths = 0
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "cdn.jsdelivr" not in html and "mathjax" not in html.lower(), page
+        assert 'class="arithmatex"' not in html, page
+        maths += html.count("<math")
+    assert maths > 100   # the chapter, cost and functional pages alone hold more formulas than that
