@@ -9,83 +9,20 @@ number whose tangent is the Hessian-vector product (forward-over-reverse). Trans
 from __future__ import annotations
 
 import functools
-import numbers
 
 import numpy as np
 
-from . import _numpy as N
-from . import _prims as P
-from . import _shape as S
-from ._core import Box, base_value, shape_of
-from ._forward import Dual, ForwardTrace
-from ._reverse import ReverseTrace, backprop
-from ._tensor import Tensor
+from ..numpy import namespace as N
+from ..table import prims as P
+from ..numpy import shape as S
+from ..core.engine import Box, base_value, shape_of
+from ..interpreters.forward import Dual, ForwardTrace
+from ..interpreters.backward import backprop
+from ..interpreters.reverse import ReverseTrace, Tensor
+from .boundary import (as_input, as_output, check_argnums, eye_chunk, float_dtype, float_zeros_like, scalar_seed,
+                       unbox_aux)
 
-__all__ = ["grad", "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "value_and_grad", "vjp"]
-
-
-def _prep(x, what):
-    """A differentiable input: boxes pass through; Python numbers become float64; integer arrays are refused."""
-    if isinstance(x, Box):
-        if getattr(base_value(x), "dtype", np.dtype(float)).kind not in "fc":
-            raise TypeError(f"{what}: inputs must be floating point")
-        return x
-    if isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_)):
-        if isinstance(x, numbers.Real) and not isinstance(x, np.floating):
-            return np.float64(x)
-        return x
-    a = np.asarray(x)
-    if a.dtype.kind not in "fc":
-        raise TypeError(f"{what} needs floating-point inputs, got an array of dtype {a.dtype}: derivatives with "
-                        "respect to integers are not defined. Pass e.g. np.asarray(x, dtype=float).")
-    return a
-
-
-def _out(v):
-    """A result handed back to the user: boxes as they are, plain arrays writeable, 0-d as numpy scalars."""
-    if isinstance(v, Box):
-        return v
-    a = np.asarray(v)
-    if a.ndim == 0:
-        return a[()]
-    if not a.flags.writeable:
-        a = a.copy()
-    return a
-
-
-def _argnums(argnums, nargs):
-    single = isinstance(argnums, (int, np.integer))
-    nums = (int(argnums),) if single else tuple(int(a) for a in argnums)
-    for a in nums:
-        if not -nargs <= a < nargs:
-            raise ValueError(f"argnums {a} is out of range for a function called with {nargs} positional arguments")
-    return single, tuple(a % nargs for a in nums)
-
-
-def _unbox(tree, trace):
-    """Strip this level's tensors from an auxiliary output (it carries no derivative at this level)."""
-    if type(tree) is Tensor and tree._trace is trace:
-        return tree._value
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(_unbox(t, trace) for t in tree)
-    if isinstance(tree, dict):
-        return {k: _unbox(v, trace) for k, v in tree.items()}
-    return tree
-
-
-def _zeros_like(x):
-    b = np.asarray(base_value(x))   # a Python float becomes float64 here, as its derivative should be
-    return np.zeros(b.shape, dtype=b.dtype if b.dtype.kind == "f" else np.float64)
-
-
-def _scalar_seed(out, trace, what):
-    val = out._value if (type(out) is Tensor and out._trace is trace) else out
-    shape = tuple(shape_of(val))
-    if shape != ():
-        raise TypeError(f"{what} needs a function with a scalar output; this one returned shape {shape}. "
-                        "Reduce it (e.g. .sum()) or use hd.jacrev / hd.jacobian for a vector output.")
-    b = np.asarray(base_value(val))
-    return val, np.ones((), dtype=b.dtype if b.dtype.kind == "f" else np.float64)
+__all__ = ["grad", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "value_and_grad", "vjp"]
 
 
 def value_and_grad(f, argnums=0, has_aux=False):
@@ -101,13 +38,13 @@ def value_and_grad(f, argnums=0, has_aux=False):
     """
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
-        single, nums = _argnums(argnums, len(args))
+        single, nums = check_argnums(argnums, len(args))
         trace = ReverseTrace()
         try:
             args = list(args)
             boxes = []
             for i in nums:
-                b = Tensor._make(_prep(args[i], "grad"), trace, True)
+                b = Tensor._make(as_input(args[i], "grad"), trace, True)
                 args[i] = b
                 boxes.append(b)
             res = f(*args, **kwargs)
@@ -116,16 +53,16 @@ def value_and_grad(f, argnums=0, has_aux=False):
                 if not (isinstance(res, tuple) and len(res) == 2):
                     raise TypeError("with has_aux=True the function must return a pair (output, aux)")
                 res, aux = res
-                aux = _unbox(aux, trace)
-            val, seed = _scalar_seed(res, trace, "grad")
+                aux = unbox_aux(aux, trace)
+            val, seed = scalar_seed(res, trace, "grad")
             found = {}
             if type(res) is Tensor and res._trace is trace and res.requires_grad:
                 found = backprop([res._node], [seed], targets=[b._node for b in boxes], tape=trace.tape)
-            grads = [found[id(b._node)][1] if id(b._node) in found else _zeros_like(b._value) for b in boxes]
+            grads = [found[id(b._node)][1] if id(b._node) in found else float_zeros_like(b._value) for b in boxes]
         finally:
             trace.alive = False
-        g = _out(grads[0]) if single else tuple(_out(g) for g in grads)
-        return ((_out(val), aux), g) if has_aux else (_out(val), g)
+        g = as_output(grads[0]) if single else tuple(as_output(g) for g in grads)
+        return ((as_output(val), aux), g) if has_aux else (as_output(val), g)
     return value_and_grad_f
 
 
@@ -189,7 +126,7 @@ def jvp(f, primals, tangents):
     try:
         duals = []
         for p, t in zip(primals, tangents):
-            p = _prep(p, "jvp")
+            p = as_input(p, "jvp")
             t = t if isinstance(t, Box) else np.asarray(t, dtype=np.result_type(base_value(p), np.float32))
             if tuple(shape_of(t)) != tuple(shape_of(p)):
                 raise ValueError(f"jvp: tangent shape {tuple(shape_of(t))} does not match primal shape "
@@ -201,8 +138,8 @@ def jvp(f, primals, tangents):
 
     def split(o):
         if type(o) is Dual and o._trace is trace:
-            return _out(o.primal), _out(o.tangent)
-        return _out(o), _out(_zeros_like(o))
+            return as_output(o.primal), as_output(o.tangent)
+        return as_output(o), as_output(float_zeros_like(o))
     pairs = _map_out(out, split)
     if isinstance(out, (list, tuple)):
         return type(out)(p[0] for p in pairs), type(out)(p[1] for p in pairs)
@@ -223,7 +160,7 @@ def vjp(f, *primals):
     """
     trace = ReverseTrace()
     try:
-        boxes = [Tensor._make(_prep(p, "vjp"), trace, True) for p in primals]
+        boxes = [Tensor._make(as_input(p, "vjp"), trace, True) for p in primals]
         out = f(*boxes)
     finally:
         trace.alive = False
@@ -236,9 +173,9 @@ def vjp(f, *primals):
             raise ValueError(f"vjp_fn: the cotangent has shape {tuple(shape_of(g))}; the output has shape {shape}")
         found = (backprop([out._node], [g], targets=[b._node for b in boxes], retain_graph=True, tape=trace.tape)
                  if is_box and out.requires_grad else {})
-        return tuple(_out(found[id(b._node)][1]) if id(b._node) in found else _out(_zeros_like(b._value))
+        return tuple(as_output(found[id(b._node)][1]) if id(b._node) in found else as_output(float_zeros_like(b._value))
                      for b in boxes)
-    return _out(val), vjp_fn
+    return as_output(val), vjp_fn
 
 
 def hvp(f, x, v):
@@ -257,13 +194,13 @@ def hvp(f, x, v):
     fwd = ForwardTrace()
     rev = ReverseTrace()
     try:
-        x = _prep(x, "hvp")
+        x = as_input(x, "hvp")
         v = v if isinstance(v, Box) else np.asarray(v, dtype=np.result_type(base_value(x), np.float32))
         if tuple(shape_of(v)) != tuple(shape_of(x)):
             raise ValueError(f"hvp: v has shape {tuple(shape_of(v))} but x has shape {tuple(shape_of(x))}")
         box = Tensor._make(Dual(x, v, fwd), rev, True)
         out = f(box)
-        _, seed = _scalar_seed(out, rev, "hvp")
+        _, seed = scalar_seed(out, rev, "hvp")
         # only H v, the tangent of the gradient, is wanted: the gradient's own primal work is skipped where it can be
         found = (backprop([out._node], [seed], targets=[box._node], tape=rev.tape, tangent_of=fwd)
                  if type(out) is Tensor and out._trace is rev else {})
@@ -271,21 +208,8 @@ def hvp(f, x, v):
         rev.alive = False
         fwd.alive = False
     if id(box._node) in found:
-        return _out(found[id(box._node)][1])
-    return _out(_zeros_like(x))
-
-
-def _eye_chunk(n, start, k, shape, dtype):
-    e = np.zeros((k, n), dtype=dtype)
-    e[np.arange(k), start + np.arange(k)] = 1
-    if len(shape) == 1:
-        return P.mark_selector(e, start)   # matmul may select rows instead of multiplying by it
-    return e.reshape((k,) + tuple(shape))
-
-
-def _dtype_of(x):
-    b = np.asarray(base_value(x))
-    return b.dtype if b.dtype.kind == "f" else np.float64
+        return as_output(found[id(box._node)][1])
+    return as_output(float_zeros_like(x))
 
 
 def jacfwd(f, argnums=0, chunk_size=None):
@@ -302,11 +226,11 @@ def jacfwd(f, argnums=0, chunk_size=None):
     """
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        single, nums = _argnums(argnums, len(args))
+        single, nums = check_argnums(argnums, len(args))
         if not single:
             return tuple(jacfwd(f, i, chunk_size)(*args, **kwargs) for i in nums)
         i = nums[0]
-        x = _prep(args[i], "jacfwd")
+        x = as_input(args[i], "jacfwd")
         xshape = tuple(shape_of(x))
         n = int(np.prod(xshape, dtype=np.int64))
         step = n if not chunk_size else int(chunk_size)
@@ -316,7 +240,7 @@ def jacfwd(f, argnums=0, chunk_size=None):
             trace = ForwardTrace(batch=k)
             try:
                 a = list(args)
-                a[i] = Dual(x, _eye_chunk(n, start, k, xshape, _dtype_of(x)), trace)
+                a[i] = Dual(x, eye_chunk(n, start, k, xshape, float_dtype(x)), trace)
                 out = f(*a, **kwargs)
             finally:
                 trace.alive = False
@@ -324,11 +248,11 @@ def jacfwd(f, argnums=0, chunk_size=None):
                 oshape, t = tuple(shape_of(out.primal)), out.tangent
             else:
                 oshape = tuple(shape_of(out))
-                t = np.zeros((k,) + oshape, dtype=_dtype_of(x))
+                t = np.zeros((k,) + oshape, dtype=float_dtype(x))
             pieces.append(t)
         t = pieces[0] if len(pieces) == 1 else S.concatenate(pieces, axis=0)
         m = int(np.prod(oshape, dtype=np.int64))
-        return _out(N.reshape(N.transpose(N.reshape(t, (n, m))), oshape + xshape))
+        return as_output(N.reshape(N.transpose(N.reshape(t, (n, m))), oshape + xshape))
     return jac
 
 
@@ -341,14 +265,14 @@ def jacrev(f, argnums=0, chunk_size=None):
     """
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        single, nums = _argnums(argnums, len(args))
+        single, nums = check_argnums(argnums, len(args))
         if not single:
             return tuple(jacrev(f, i, chunk_size)(*args, **kwargs) for i in nums)
         i = nums[0]
         rev = ReverseTrace()
         try:
             a = list(args)
-            x = _prep(args[i], "jacrev")
+            x = as_input(args[i], "jacrev")
             box = Tensor._make(x, rev, True)
             a[i] = box
             out = f(*a, **kwargs)
@@ -359,10 +283,10 @@ def jacrev(f, argnums=0, chunk_size=None):
         val = out._value if is_box else out
         oshape = tuple(shape_of(val))
         if not is_box:
-            return _out(np.zeros(oshape + xshape, dtype=_dtype_of(x)))
+            return as_output(np.zeros(oshape + xshape, dtype=float_dtype(x)))
         if oshape == ():
-            found = backprop([out._node], [np.ones((), dtype=_dtype_of(val))], targets=[box._node], tape=rev.tape)
-            return _out(found[id(box._node)][1]) if id(box._node) in found else _out(_zeros_like(x))
+            found = backprop([out._node], [np.ones((), dtype=float_dtype(val))], targets=[box._node], tape=rev.tape)
+            return as_output(found[id(box._node)][1]) if id(box._node) in found else as_output(float_zeros_like(x))
         m = int(np.prod(oshape, dtype=np.int64))
         step = m if not chunk_size else int(chunk_size)
         rows = []
@@ -370,53 +294,18 @@ def jacrev(f, argnums=0, chunk_size=None):
             k = min(step, m - start)
             fwd = ForwardTrace(batch=k)
             try:
-                seed = Dual(np.zeros(oshape, dtype=_dtype_of(val)),
-                            _eye_chunk(m, start, k, oshape, _dtype_of(val)), fwd)
+                seed = Dual(np.zeros(oshape, dtype=float_dtype(val)),
+                            eye_chunk(m, start, k, oshape, float_dtype(val)), fwd)
                 found = backprop([out._node], [seed], targets=[box._node], retain_graph=start + k < m,
                                  tape=rev.tape)
             finally:
                 fwd.alive = False
             g = found[id(box._node)][1] if id(box._node) in found else None
             rows.append(g.tangent if type(g) is Dual and g._trace is fwd
-                        else np.zeros((k,) + xshape, dtype=_dtype_of(x)))
+                        else np.zeros((k,) + xshape, dtype=float_dtype(x)))
         t = rows[0] if len(rows) == 1 else S.concatenate(rows, axis=0)
-        return _out(N.reshape(t, oshape + xshape))
+        return as_output(N.reshape(t, oshape + xshape))
     return jac
 
 
 jacobian = jacrev
-
-
-def hessian(f, argnums=0, chunk_size=None, executor=None, sparse=False):
-    """Dense Hessian by forward-over-reverse with batched tangents: ``jacfwd(jacrev(f))``.
-
-    The gradient is recorded once per chunk of ``chunk_size`` directions (all n at once by default) and returned
-    as a batched dual number whose tangents are the Hessian's columns. Result shape: ``x.shape + x.shape`` for a
-    scalar ``f`` (``f(x).shape + x.shape + x.shape`` otherwise).
-
-    With ``sparse=True`` the result is a ``scipy.sparse.csr_matrix`` of shape ``(n, n)`` (``n = x.size``, scalar
-    ``f`` only, ``argnums`` an int): the pattern is detected by propagating index sets through ``f``, coloured,
-    and the entries are recovered from one compressed pass with as many tangents as colours (:mod:`hodiff.sparse`;
-    to reuse the pattern and colouring across points use ``hodiff.sparse.SparseHessian``).
-
-    With ``executor`` (any ``concurrent.futures.Executor``: a thread or process pool, or a Dask client's
-    executor) each chunk of ``chunk_size`` columns is one task (by default the columns are split evenly over the
-    workers), with the same result. ``argnums`` must then be an int; for process pools ``f`` and the other
-    arguments must pickle.
-
-    Examples
-    --------
-    >>> import numpy as np, hodiff as hd
-    >>> hd.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
-    array([[4., 2.],
-           [2., 0.]])
-    """
-    if sparse:
-        if executor is not None or chunk_size is not None:
-            raise ValueError("hessian(sparse=True) takes neither chunk_size nor executor")
-        from .sparse import sparse_hessian  # late import: hodiff.sparse imports this module
-        return sparse_hessian(f, argnums=argnums)
-    if executor is not None:
-        from ._operators import hessian_on_executor  # late import: _operators imports this module
-        return hessian_on_executor(f, argnums, chunk_size, executor)
-    return jacfwd(jacrev(f, argnums), argnums, chunk_size)

@@ -1,119 +1,24 @@
-"""Reverse mode: the taping interpreter and the backward pass.
+"""The backward sweep: cotangents pushed from outputs to inputs through a recorded tape.
 
-:class:`ReverseTrace.process` runs a primitive on the values one level down and, when a parent requires a gradient,
-returns a :class:`~hodiff.Tensor` linked to a :class:`~hodiff._tensor.Node`: the primitive, what its VJP rules
-need (and only that: the table's ``vjp_needs`` says which arguments) and the parent nodes. The nodes are the tape.
-:func:`backprop` walks it from the outputs in reverse topological order, calls each node's VJP rules once with the
-summed cotangent, sums cotangents back to each argument's shape (the engine's job, not the rules'), and frees
-the saved values unless asked to retain them.
+Below the reverse interpreter (``reverse.py``, which records the tape and offers ``backward()`` on tensors) and
+above the tape's node type (``tape.py``). :func:`backprop` walks the nodes in reverse topological order, calls
+each node's VJP rules once with the summed cotangent, sums cotangents back to each argument's shape (the engine's
+job, not the rules'), and frees the saved values unless asked to retain them.
 
-The VJP rules run through ``bind`` like any user code. Without ``create_graph`` they see the values one level
-down, so if those are dual numbers the cotangents come out as duals (forward-over-reverse); with
-``create_graph`` they see this level's tensors, so the backward pass is itself recorded (reverse-over-reverse).
+The VJP rules run through ``bind`` like any user code. Without ``rebox`` (``create_graph``) they see the values one
+level down, so if those are dual numbers the cotangents come out as duals (forward-over-reverse); with it they see
+this level's tensors, so the backward pass is itself recorded (reverse-over-reverse).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import _modes
-from . import _prims as P
-from ._core import Box, Trace, _hooks, base_value, new_level, shape_of
-from ._forward import Dual, _dual
-from ._prims import _PLAIN
-from ._tensor import Meta, Node, Tensor
+from ..table import prims as P
+from ..table.prims import _PLAIN
+from .forward import Dual, _dual
+from .tape import _SCALARS, Unsaved
 
-__all__ = ["EAGER", "ReverseTrace", "backprop", "backward", "grad"]
-
-
-class ReverseTrace(Trace):
-    """The taping interpreter at one level. ``eager`` marks the always-open level of user-made tensors.
-
-    A transform's level keeps its ``tape``: the recorded nodes in creation order, which is a topological order,
-    so its backward pass needs no graph search. The eager level has no tape list (it never closes); its backward
-    sorts the graph reachable from the output. ``save_all`` keeps every argument on the tape (for replaying it).
-    """
-
-    __slots__ = ("eager", "save_all", "tape")
-
-    def __init__(self, eager=False, level=None, save_all=False):
-        super().__init__(new_level() if level is None else level)
-        self.eager = eager
-        self.tape = None if eager else []
-        self.save_all = save_all
-
-    def process(self, prim, args, params):
-        record = not self.eager or _modes._grad_enabled.get()
-        inner = list(args)
-        parents = None
-        mask = 0
-        below = None       # the trace of the boxes one level down, if there are any
-        many = False       # boxes of more than one trace down there: bind sorts them out
-        i = 0
-        for a in args:
-            if type(a) is Tensor and a._trace is self:
-                if record and a.requires_grad:
-                    if parents is None:
-                        parents = [(i, a._node)]
-                    else:
-                        parents.append((i, a._node))
-                    mask |= 1 << i
-                a = inner[i] = a._value
-            if type(a) not in _PLAIN and isinstance(a, Box):
-                if below is None:
-                    below = a._trace
-                elif a._trace is not below:
-                    many = True
-            i += 1  # cheaper than enumerate on the hot path
-        if below is None and not _hooks:
-            ans = prim.impl(*inner, **params) if params else prim.impl(*inner)
-        elif below is not None and not many and below.alive:
-            ans = below.process(prim, inner, params)
-        else:
-            ans = prim.bind(*inner, **params)
-        if parents is None:
-            return Tensor._make(ans, self) if self.eager else ans
-        key = (mask, i)
-        plan = prim._plans.get(key) or prim.save_plan(key)
-        saved = inner
-        if not self.save_all:
-            for j in plan[0]:   # arguments no rule reads: keep their shape and dtype only (scalars cost nothing)
-                v = inner[j]
-                if type(v) not in _SCALARS:
-                    if saved is inner:
-                        saved = inner.copy()
-                    if type(v) is np.ndarray:
-                        m = saved[j] = _new(Meta)
-                        m.shape = v.shape
-                        m.dtype = v.dtype
-                    else:
-                        saved[j] = Meta(v)
-        node = _new(Node)
-        node._prim = prim
-        node._args = saved
-        node._params = params
-        node._parents = parents
-        node._ans = ans if plan[1] or self.save_all else None
-        node.shape = getattr(ans, "shape", ())
-        node._ct = node.ref = None
-        out = _new(Tensor)
-        out._value = ans
-        out._trace = self
-        out.requires_grad = True
-        out._node = node
-        out._grad = None
-        out._grad_req = "add"
-        tape = self.tape
-        if tape is not None:
-            tape.append(node)
-        return out
-
-
-_new = object.__new__
-_SCALARS = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.bool_, np.int32, np.float16})
-
-
-#: The base level of eager tensors (``hd.tensor(..., requires_grad=True)``): always open, below every transform.
-EAGER = ReverseTrace(eager=True, level=0)
+__all__ = ["backprop"]
 
 
 def _toposort(roots):
@@ -186,7 +91,7 @@ def _tangent_only(tape, targets, fwd):
             plain = True
             for j in reads:
                 v = t._ans if j == "ans" else args[j]
-                if type(v) not in _PLAIN and type(v) is not Meta:
+                if type(v) not in _PLAIN and type(v) is not Unsaved:
                     plain = False
                     break
             if plain:
@@ -197,7 +102,7 @@ def _tangent_only(tape, targets, fwd):
     return {k for k, v in need.items() if not v}, direct
 
 
-def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=False, tape=None, tangent_of=None):
+def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape=None, tangent_of=None):
     """Propagate ``seeds`` (cotangents of the nodes ``roots``) backwards through the tape.
 
     ``tape`` (a transform level's list of recorded nodes, in creation order) replaces the graph search when
@@ -208,9 +113,13 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
     value while it only broadcasts (it is expanded before a rule that needs the full shape, and in the results).
     Sums of plain arrays go into buffers the engine allocated itself, in place; nothing else holds those.
 
+    ``rebox(value, node)`` (``create_graph``): the rules see each saved value boxed as a recorded tensor linked to
+    ``node``, so the backward pass is itself recorded.
+
     ``tangent_of`` (a forward trace, with ``tape``): the seeds are plain and only the tangent at that level of the
     targets' cotangents is wanted; the results are those tangents (see :func:`_tangent_only`).
     """
+    create_graph = rebox is not None
     tonly = direct = None
     if tangent_of is not None:
         tonly, direct = _tangent_only(tape, targets, tangent_of)
@@ -248,10 +157,10 @@ def backprop(roots, seeds, *, targets=None, create_graph=False, retain_graph=Fal
             if create_graph:   # the rules see this level's tensors, so the backward pass is recorded too
                 args = list(args)
                 for i, p in parents:
-                    if type(args[i]) is not Meta:
-                        args[i] = _box(args[i], p)
+                    if type(args[i]) is not Unsaved:
+                        args[i] = rebox(args[i], p)
                 if ans is not None:
-                    ans = _box(ans, t)
+                    ans = rebox(ans, t)
             tshape = t.shape
             if getattr(g, "shape", ()) != tshape and (not prim.elementwise or any(p.shape != tshape for _, p in parents)):
                 # a lazily broadcast seed must be made whole before a rule that reshapes, contracts or
@@ -361,123 +270,3 @@ def _accumulate(p, old, c, owned):
         owned.add(id(p))
     else:
         owned.discard(id(p))
-
-
-def _box(value, node):
-    """A tensor of the eager level standing for a saved value, so a recorded backward pass links to ``node``."""
-    t = Tensor._make(value, EAGER)
-    t.requires_grad = True
-    t._node = node
-    return t
-
-
-def _seed(out, gradient, create_graph, implicit_sum, what="backward()"):
-    shape = tuple(shape_of(out))
-    if gradient is None:
-        if not implicit_sum and int(np.prod(shape, dtype=np.int64)) != 1:
-            raise RuntimeError(
-                f"{what} needs a gradient for an output of shape {shape}: a gradient is only implied for a "
-                "single-element output. Either reduce it first, y.sum().backward(), or pass the cotangent "
-                f"(the vector of the vector-Jacobian product) with y.backward(gradient), an array of shape {shape}.")
-        return np.ones(shape, dtype=out.dtype)
-    if create_graph and isinstance(gradient, Box):
-        g = gradient
-    else:
-        g = np.asarray(base_value(gradient) if isinstance(gradient, Tensor) else gradient, dtype=out.dtype)
-    if tuple(shape_of(g)) != shape:
-        raise ValueError(f"the gradient passed to {what} has shape {tuple(shape_of(g))}, but the output has shape "
-                         f"{shape}; they must match")
-    return g
-
-
-def _as_tensors(heads, name):
-    if isinstance(heads, Tensor):
-        return [heads]
-    heads = list(heads)
-    for h in heads:
-        if not isinstance(h, Tensor):
-            raise TypeError(f"{name} must be hodiff tensors; got {type(h).__name__}")
-    return heads
-
-
-def _check_roots(heads):
-    for h in heads:
-        if not h.requires_grad:
-            raise RuntimeError(
-                "backward(): this tensor does not require grad and has no recorded graph. Create the inputs with "
-                "requires_grad=True (or call x.attach_grad()) and compute the output outside hd.no_grad().")
-        if h._trace is not EAGER:
-            raise RuntimeError("backward() is for eager tensors; inside hd.grad & co. return the value instead")
-
-
-def backward(heads, head_grads=None, retain_graph=None, create_graph=False, inputs=None, implicit_sum=True):
-    """Accumulate gradients of ``heads`` into the ``.grad`` of the leaves (see :meth:`hodiff.Tensor.backward`)."""
-    heads = _as_tensors(heads, "heads")
-    _check_roots(heads)
-    if head_grads is None:
-        head_grads = [None] * len(heads)
-    elif isinstance(head_grads, (Tensor, np.ndarray)) or np.isscalar(head_grads):
-        head_grads = [head_grads]
-    seeds = [_seed(h, g, create_graph, implicit_sum) for h, g in zip(heads, head_grads)]
-    retain = create_graph if retain_graph is None else retain_graph
-    targets = None if inputs is None else _as_tensors(inputs, "inputs")
-    with _modes._Switch(grad=bool(create_graph)):
-        results = backprop([h._node for h in heads], seeds, targets=None if targets is None else
-                           [t._node for t in targets], create_graph=create_graph, retain_graph=retain)
-    for node, g in results.values():
-        t = node.ref() if node.ref is not None else None
-        if t is not None and t.requires_grad and t._node is node:
-            _store_grad(t, g, create_graph)
-
-
-def _store_grad(t, g, create_graph):
-    if create_graph:
-        new = g if isinstance(g, Tensor) else Tensor._make(np.array(base_value(g), dtype=t.dtype), EAGER)
-        if t._grad is not None and t._grad_req == "add":
-            new = t._grad + new
-        t._grad = new
-        return
-    g = np.array(base_value(g), dtype=t.dtype, copy=True)
-    if t._grad is None:
-        t._grad = Tensor._make(g, EAGER)
-    elif t._grad_req == "add":
-        t._grad._value = t._grad._value + g
-    else:
-        t._grad._value = g
-
-
-def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, allow_unused=False):
-    """Gradients of ``heads`` with respect to ``variables``, returned as a list (``.grad`` is left alone).
-
-    With ``create_graph=True`` the returned gradients are recorded tensors that can be differentiated again.
-    """
-    heads = _as_tensors(heads, "heads")
-    variables = _as_tensors(variables, "variables")
-    _check_roots(heads)
-    if head_grads is None:
-        head_grads = [None] * len(heads)
-    elif isinstance(head_grads, (Tensor, np.ndarray)):
-        head_grads = [head_grads]
-    seeds = [_seed(h, g, create_graph, False, "grad()") for h, g in zip(heads, head_grads)]
-    retain = create_graph if retain_graph is None else retain_graph
-    for v in variables:
-        if not v.requires_grad:
-            raise RuntimeError("grad(): one of the variables does not require grad")
-    with _modes._Switch(grad=bool(create_graph)):
-        results = backprop([h._node for h in heads], seeds, targets=[v._node for v in variables],
-                           create_graph=create_graph, retain_graph=retain)
-    out = []
-    for v in variables:
-        r = results.get(id(v._node))
-        if r is None:
-            if not allow_unused:
-                raise RuntimeError("one of the variables was not used to compute the heads; pass "
-                                   "allow_unused=True to get None for it")
-            out.append(None)
-            continue
-        g = r[1]
-        if isinstance(g, Tensor):
-            out.append(g)
-        else:
-            out.append(Tensor._make(np.array(base_value(g), dtype=v.dtype, copy=True), EAGER))
-    return out

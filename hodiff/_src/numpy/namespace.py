@@ -1,16 +1,16 @@
 """hodiff's numpy-like namespace: arithmetic, reductions and contractions as composites of the primitive table.
 
-Nothing here has derivative rules of its own: every function is a composition of primitives (``hodiff/_prims*.py``),
-so it is differentiable to any order the moment it is written. Shape functions are in ``hodiff/_shape.py``; the
-numpy dispatch registries that route ``np.sin(box)`` here are in ``hodiff/_dispatch.py``.
+Nothing here has derivative rules of its own: every function is a composition of primitives (``_src/table/``),
+so it is differentiable to any order the moment it is written. Shape functions are in ``shape.py``; the
+numpy dispatch registries that route ``np.sin(box)`` here are in ``dispatch.py``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import _prims as P
-from ._core import base_value, ndim_of, shape_of
-from ._prims import (
+from ..table import prims as P
+from ..core.engine import base_value, ndim_of, shape_of
+from ..table.prims import (
     absolute,
     add,
     amax,
@@ -36,8 +36,8 @@ from ._prims import (
     transpose,
     where,
 )
-from ._prims_array import cumprod_last, cumsum_last, einsum, prod_last
-from ._prims_math import (
+from ..table.scans import cumprod_last, cumsum_last, einsum, prod_last
+from ..table.special import (
     arccos,
     arccosh,
     arcsin,
@@ -55,7 +55,8 @@ from ._prims_math import (
     sinc,
     sinh,
 )
-from ._shape import moveaxis, ravel, squeeze
+from ..table.linalg import svd
+from .shape import moveaxis, ravel, sort, squeeze
 
 __all__ = [
     "abs",
@@ -254,10 +255,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
             red = amax if ord == np.inf else amin
             return red(sum(absolute(x), axis=ax[1], keepdims=True), axis=ax, keepdims=keepdims)
         if ord == "nuc":
-            from .linalg import svd
             return sum(svd(x, compute_uv=False), axis=-1)
         if ord in (2, -2):
-            from .linalg import svd
             s = svd(x, compute_uv=False)
             return (amax if ord == 2 else amin)(s, axis=-1)
         raise ValueError(f"norm: unsupported matrix ord={ord!r}")
@@ -418,7 +417,6 @@ def ptp(x, axis=None, keepdims=False):
 
 def quantile(x, q, axis=None, keepdims=False):
     """Quantiles with numpy's default (linear) interpolation; the derivative flows to the order statistics used."""
-    from ._shape import sort
     if axis is None:
         x, axis = ravel(x), -1
     xs = moveaxis(sort(x, axis=axis), axis, -1)

@@ -2,7 +2,7 @@
 
 Each entry gives the numpy implementation, one JVP and one VJP rule per argument, flags, a FLOP/byte cost hint and
 the domain its generated tests draw from. Everything else in hodiff (``mean``, ``dot``, ``norm``, the numpy
-dispatch, ...) is a composite of these with no rules of its own (``hodiff/_numpy.py``).
+dispatch, ...) is a composite of these with no rules of its own (``_src/numpy/namespace.py``).
 
 The rules are written in hodiff's own operations (the functions defined here), never in raw numpy on the data:
 when a rule runs on dual numbers, its operations propagate their tangents, which is how forward-over-reverse gives
@@ -20,7 +20,7 @@ import weakref
 
 import numpy as np
 
-from ._core import Box, Primitive, _hooks, base_value, bind, ndim_of, shape_of
+from ..core.engine import Box, Primitive, _hooks, base_value, bind, ndim_of, shape_of
 
 # ----------------------------------------------------------------------------------------------------------------
 # cost hints and test domains (shared helpers)

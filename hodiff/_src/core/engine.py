@@ -1,7 +1,7 @@
 """The engine's meeting point: primitives, boxes, traces (levels) and ``bind``.
 
 Every differentiable operation in hodiff is a :class:`Primitive`, declared once in the primitive table
-(``hodiff/_prims.py``). The only way a primitive is applied is :func:`bind`. ``bind`` looks at its arguments: plain
+(``_src/table/``). The only way a primitive is applied is :func:`bind`. ``bind`` looks at its arguments: plain
 arrays go straight to the numpy implementation; otherwise the box (a forward :class:`~hodiff.Dual` or a reverse
 :class:`~hodiff.Tensor`) with the highest *level* decides which interpreter (trace) handles the call. That interpreter
 unwraps its own boxes, calls ``bind`` again on the values one level down, and applies the primitive's JVP rule or
@@ -39,7 +39,7 @@ class EscapedBoxError(HodiffError):
     """A box of a transform that has already returned reached an operation."""
 
 
-#: The primitive table: name -> Primitive. Filled by ``hodiff/_prims.py``; read by every interpreter and the tests.
+#: The primitive table: name -> Primitive. Filled by the modules of ``_src/table/``; read by every interpreter and the tests.
 PRIMITIVES: dict[str, Primitive] = {}
 
 

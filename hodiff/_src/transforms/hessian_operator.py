@@ -1,30 +1,19 @@
-"""Curvature without forming the Hessian: a SciPy ``LinearOperator`` that linearizes the gradient once, and the dense
-Hessian split into chunks of tangents that run on any ``concurrent.futures.Executor``.
+"""Curvature without forming the Hessian: a SciPy ``LinearOperator`` that linearizes the gradient once.
 
 :func:`hessian_operator` records the gradient of ``f`` at ``x`` with a dual number under the tape (forward-over-
 reverse) a single time, through :func:`hodiff.linearize`: the primal forward pass and the backward pass of ``f`` run
 once; every later product ``H v`` replays only the tangent sweep, as a list of numpy calls.
-
-:func:`hessian_chunks` computes the same dense Hessian as ``hd.hessian(f)(x)``: each chunk of ``k`` columns is one
-batched forward-over-reverse pass (a dual number carrying ``k`` tangents, under the tape of ``hd.jacrev(f)``). The
-chunks are independent, so they are submitted to an executor (a thread or process pool, a Dask client's executor)
-and stacked in order.
 """
 from __future__ import annotations
-
-import functools
-import math
-import os
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from ._core import shape_of
-from ._forward import Dual, ForwardTrace
-from ._functional import _eye_chunk, _out, _prep, jacrev, value_and_grad
-from ._linearize import _record
+from .boundary import as_input
+from .functional import value_and_grad
+from .linearize import record
 
-__all__ = ["HessianOperator", "hessian_chunks", "hessian_operator"]
+__all__ = ["HessianOperator", "hessian_operator"]
 
 
 class HessianOperator(LinearOperator):
@@ -53,7 +42,7 @@ class HessianOperator(LinearOperator):
     batch_elements = 1 << 13
 
     def __init__(self, f, x, args=(), kwargs=None, max_programs=4):
-        x = _prep(x, "hessian_operator")
+        x = as_input(x, "hessian_operator")
         x = np.array(x, copy=True)
         if x.dtype.kind != "f":
             raise TypeError(f"hessian_operator needs a real floating-point point; got dtype {x.dtype}")
@@ -73,9 +62,9 @@ class HessianOperator(LinearOperator):
     def _vg(self, x):
         return value_and_grad(self._f)(x, *self._args, **self._kwargs)
 
-    def _record(self, batch, tangent):
+    def record(self, batch, tangent):
         """Record the linearized gradient for ``batch`` tangents (None: one); return H applied to ``tangent``."""
-        _, _, primals, touts, program = _record(self._vg, (self.x,), None if tangent is None else (tangent,),
+        _, _, primals, touts, program = record(self._vg, (self.x,), None if tangent is None else (tangent,),
                                                 batch, keep=(1,))
         self.n_recordings += 1
         if self._value is None:
@@ -90,7 +79,7 @@ class HessianOperator(LinearOperator):
         """``H`` applied to ``t`` (shape ``x.shape``, or ``(batch,) + x.shape``)."""
         program = self._programs.get(batch)
         if program is None:
-            out = self._record(batch, t)
+            out = self.record(batch, t)
         else:
             out = program(t)[1]
         if out is None:                                # the gradient does not depend on x: H = 0
@@ -100,13 +89,13 @@ class HessianOperator(LinearOperator):
     @property
     def value(self):
         if self._value is None:
-            self._record(None, None)
+            self.record(None, None)
         return self._value
 
     @property
     def grad(self):
         if self._grad is None:
-            self._record(None, None)
+            self.record(None, None)
         return self._grad
 
     # LinearOperator interface -------------------------------------------------------------------------------
@@ -196,110 +185,3 @@ def hessian_operator(f, x, *args, **kwargs):
     9.0
     """
     return HessianOperator(f, x, args, kwargs)
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# the dense Hessian in chunks of tangents, on an executor
-
-
-def _hessian_block(f, x, start, k):
-    """Columns ``start .. start + k`` of the Hessian (of each output of ``f``): ``(k,) + f(x).shape + x.shape`` as
-    one batched forward-over-reverse pass. A module-level function, so that process pools can pickle it."""
-    xshape = tuple(shape_of(x))
-    n = int(np.prod(xshape, dtype=np.int64))
-    dtype = x.dtype if x.dtype.kind == "f" else np.float64
-    trace = ForwardTrace(batch=k)
-    try:
-        out = jacrev(f)(Dual(x, _eye_chunk(n, start, k, xshape, dtype), trace))
-    finally:
-        trace.alive = False
-    if type(out) is Dual and out._trace is trace:
-        return np.asarray(out.tangent)
-    return np.zeros((k,) + tuple(shape_of(out)), dtype=dtype)
-
-
-def _default_chunk(n, executor):
-    workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 1
-    return max(1, math.ceil(n / int(workers)))
-
-
-def hessian_chunks(f, x, chunk_size=None, executor=None):
-    """The dense Hessian of ``f`` at ``x``, its columns computed in chunks, each chunk a task on ``executor``.
-
-    Equal (to rounding) to ``hd.hessian(f)(x)``: each chunk of ``chunk_size`` columns is one batched
-    forward-over-reverse pass, ``hd.jacrev(f)`` run on a dual number carrying ``chunk_size`` unit tangents. The
-    chunks are independent; they are submitted with ``executor.submit`` and stacked in order.
-
-    Parameters
-    ----------
-    f : callable
-        ``f(x)``, scalar (or array-valued: the result is then ``f(x).shape + x.shape + x.shape``). With a process
-        pool, ``f`` must be picklable: a module-level function, or a ``functools.partial`` of one.
-    x : array_like
-        The point, of any shape.
-    chunk_size : int, optional
-        Columns per task. Default: ``x.size`` split evenly over the executor's workers (``os.cpu_count()`` when
-        the executor does not say); all columns in one pass without an executor.
-    executor : concurrent.futures.Executor, optional
-        Anything with ``submit(fn, *args)`` returning a future: ``ThreadPoolExecutor``, ``ProcessPoolExecutor``,
-        ``distributed.Client.get_executor()``. ``None`` runs the chunks here, one after the other.
-
-    Returns
-    -------
-    ndarray
-        Shape ``x.shape + x.shape`` for a scalar ``f``.
-
-    Examples
-    --------
-    >>> import numpy as np, hodiff as hd
-    >>> from concurrent.futures import ThreadPoolExecutor
-    >>> f = lambda x: x[0] ** 2 * x[1]
-    >>> with ThreadPoolExecutor(2) as pool:
-    ...     hd.hessian_chunks(f, np.array([1.0, 2.0]), chunk_size=1, executor=pool)
-    array([[4., 2.],
-           [2., 0.]])
-    """
-    x = _prep(x, "hessian_chunks")
-    x = np.asarray(x)
-    if x.dtype.kind != "f":
-        x = x.astype(np.float64)
-    xshape = x.shape
-    n = x.size
-    if chunk_size is None:
-        chunk_size = n if executor is None else _default_chunk(n, executor)
-    chunk_size = max(1, int(chunk_size))
-    starts = range(0, n, chunk_size)
-    if executor is None:
-        blocks = [_hessian_block(f, x, s, min(chunk_size, n - s)) for s in starts]
-    else:
-        futures = [executor.submit(_hessian_block, f, x, s, min(chunk_size, n - s)) for s in starts]
-        blocks = [fut.result() for fut in futures]
-    if n == 0:
-        return np.zeros(xshape + xshape, dtype=x.dtype)
-    t = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
-    oshape = t.shape[1:]
-    m = int(np.prod(oshape, dtype=np.int64))
-    return _out(np.ascontiguousarray(t.reshape(n, m).T).reshape(oshape + xshape))
-
-
-def _call_with(f, args, kwargs, i, x):
-    a = list(args)
-    a[i] = x
-    return f(*a, **kwargs)
-
-
-def hessian_on_executor(f, argnums=0, chunk_size=None, executor=None):
-    """``hd.hessian(f, argnums, chunk_size, executor=...)``: the function of ``*args`` that :func:`hessian_chunks`
-    evaluates with the other arguments held fixed (they travel with each task, so they must pickle for processes)."""
-    if not isinstance(argnums, (int, np.integer)):
-        raise TypeError("hessian(..., executor=...) differentiates with respect to one argument: pass an int argnums")
-
-    @functools.wraps(f)
-    def hess(*args, **kwargs):
-        if not -len(args) <= argnums < len(args):
-            raise ValueError(f"argnums {argnums} is out of range for a function called with {len(args)} positional "
-                             "arguments")
-        i = int(argnums) % len(args)
-        g = f if (len(args) == 1 and not kwargs) else functools.partial(_call_with, f, args, kwargs, i)
-        return hessian_chunks(g, args[i], chunk_size, executor)
-    return hess

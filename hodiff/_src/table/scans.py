@@ -1,7 +1,7 @@
 """The primitive table, continued: scans, products, joins and Einstein sums.
 
-Same conventions as ``hodiff/_prims.py``. ``cumsum``, ``cumprod`` and ``prod`` act on the last axis only (the
-composites in ``hodiff/_numpy.py`` move any axis there), which keeps their rules short and batch-safe.
+Same conventions as ``prims.py``. ``cumsum``, ``cumprod`` and ``prod`` act on the last axis only (the
+composites in ``_src/numpy/namespace.py`` move any axis there), which keeps their rules short and batch-safe.
 """
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import string
 
 import numpy as np
 
-from ._core import Primitive, Variadic, base_value, bind, ndim_of, shape_of
-from ._prims import _sum, broadcast_to, divide, getitem, multiply, reshape, where
+from ..core.engine import Primitive, Variadic, base_value, bind, ndim_of, shape_of
+from .prims import _sum, broadcast_to, divide, getitem, multiply, reshape, where
 
 
 def _size(x):

@@ -14,11 +14,11 @@ import functools
 import numpy as np
 import scipy.special as sp
 
-from . import _numpy as N
-from . import _prims_math as M
-from . import _shape as S
+from . import namespace as N
+from ..table import special as M
+from . import shape as S
 from . import linalg as L
-from ._core import Box, base_value
+from ..core.engine import Box, base_value
 
 __all__ = ["HANDLED_FUNCTIONS", "HANDLED_UFUNCS", "NONDIFF", "array_function", "array_ufunc", "nondiff"]
 
@@ -131,7 +131,7 @@ def _no_rule(what, args):
         f"hodiff has no derivative rule for {what}, so it cannot be applied to a value being differentiated "
         "(that would silently lose the derivative). Rewrite it with supported functions (docs: 'Supported "
         "functions'), wrap an argument that should be constant with hodiff.stop_gradient, or declare a primitive "
-        "for it (hodiff/_prims.py).")
+        "for it (hodiff/_src/table/).")
 
 
 def array_ufunc(box, ufunc, method, inputs, kwargs):

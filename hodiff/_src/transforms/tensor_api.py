@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import base_value
-from ._tensor import Tensor
+from ..core.engine import base_value
+from ..interpreters.reverse import Tensor
 
 __all__ = [
     "arange",

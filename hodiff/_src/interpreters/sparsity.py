@@ -24,10 +24,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._arrayops import ArrayOps
-from ._core import PRIMITIVES, Box, Trace, new_level, shape_of
+from ..numpy.arrayops import ArrayOps
+from ..core.engine import PRIMITIVES, Box, Trace, new_level, shape_of
 
-__all__ = ["RULES", "IndexSets", "SparsityTrace", "hessian_pattern", "jacobian_pattern"]
+__all__ = ["RULES", "IndexSets", "SparsityTrace"]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -387,47 +387,3 @@ RULES = {
 for _name, _p in PRIMITIVES.items():
     if _name not in RULES and _p.elementwise:
         RULES[_name] = _ew_nonlinear if not _p.linear else _ew_multilinear
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# entry points
-
-def _trace(f, x, args, kwargs, argnums, piecewise_linear):
-    from ._functional import _prep
-    x = _prep(x, "hessian_pattern")
-    shape = tuple(shape_of(x))
-    n = _size(shape)
-    tr = SparsityTrace(n, piecewise_linear=piecewise_linear)
-    try:
-        box = IndexSets(x, sp.identity(n, dtype=bool, format="csr"), tr)
-        a = list(args)
-        a.insert(argnums, box)
-        out = f(*a, **kwargs)
-    finally:
-        tr.alive = False
-    return tr, out, n
-
-
-def hessian_pattern(f, x, *args, argnums=0, piecewise_linear=False, **kwargs):
-    """The structural Hessian pattern of a scalar ``f`` at ``x``: a symmetric boolean ``csr_matrix`` (n, n) with
-    ``n = x.size`` (flat C order) holding every ``(i, j)`` for which the second derivative can be nonzero.
-
-    Found by propagating index sets through the primitive table, never from numbers, so it holds at every point
-    that takes the same path through ``f``'s Python control flow. It may over-estimate, never miss an entry.
-    ``piecewise_linear=True`` treats ``abs``, ``maximum``, ``minimum``, ``amax``, ``amin`` as having no second
-    derivative (true wherever it exists); the default counts them as nonlinear, to be safe.
-    Other positional/keyword arguments are passed to ``f`` as constants (``x`` goes in position ``argnums``).
-    """
-    tr, out, _ = _trace(f, x, args, kwargs, argnums, piecewise_linear)
-    if tuple(shape_of(out)) != ():
-        raise TypeError(f"hessian_pattern needs a function with a scalar output; this one returned shape "
-                        f"{tuple(shape_of(out))}")
-    return tr.hessian()
-
-
-def jacobian_pattern(f, x, *args, argnums=0, **kwargs):
-    """The structural Jacobian pattern of ``f`` at ``x``: boolean ``csr_matrix`` (f(x).size, x.size)."""
-    tr, out, n = _trace(f, x, args, kwargs, argnums, False)
-    if type(out) is IndexSets and out._trace is tr:
-        return out.sets.tocsr()
-    return _empty(_size(shape_of(out)), n)

@@ -5,8 +5,8 @@ code.
 """
 from __future__ import annotations
 
-from . import _dispatch as D
-from ._core import PRIMITIVES
+from . import dispatch as D
+from ..core.engine import PRIMITIVES
 
 
 def _primitives_used(fn):

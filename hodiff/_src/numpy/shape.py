@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _prims as P
-from ._core import base_value, ndim_of, shape_of
-from ._prims import getitem, multiply, reshape, transpose, where
-from ._prims_array import concatenate_
+from ..table import prims as P
+from ..core.engine import base_value, ndim_of, shape_of
+from ..table.prims import getitem, multiply, reshape, transpose, where
+from ..table.scans import concatenate_
 
 __all__ = [
     "array_split",

@@ -17,11 +17,11 @@ import math
 
 import numpy as np
 
-from . import _prims as P
-from . import _prims_array as PA
-from . import _prims_linalg as PL
-from . import _prims_math as PM
-from ._core import PRIMITIVES, base_value, bind, ndim_of, shape_of
+from . import prims as P
+from . import scans as PA
+from . import linalg as PL
+from . import special as PM
+from ..core.engine import PRIMITIVES, base_value, bind, ndim_of, shape_of
 
 __all__ = ["TAYLOR_RULES"]
 

@@ -1,17 +1,17 @@
 """Operators, methods and numpy protocols shared by every box (``Dual`` and ``Tensor``).
 
 A box behaves like the numpy array it wraps: ``+``, ``@``, ``x[i]``, ``x.sum()``, ``np.sin(x)`` all go to hodiff's
-functions (``hodiff/_numpy.py``) and from there through ``bind``. Conversions that would drop the derivative
+functions (``_src/numpy/namespace.py``) and from there through ``bind``. Conversions that would drop the derivative
 (``np.asarray(box)``) raise instead.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import _dispatch as D
-from . import _numpy as N
-from . import _shape as S
-from ._core import base_value, shape_of
+from . import dispatch as D
+from . import namespace as N
+from . import shape as S
+from ..core.engine import base_value, shape_of
 
 _UFUNCS = D.HANDLED_UFUNCS
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _prims as P
-from ._arrayops import ArrayOps
-from ._core import Box, Trace, _hooks, new_level, shape_of
-from ._prims import _PLAIN
+from ..table import prims as P
+from ..numpy.arrayops import ArrayOps
+from ..core.engine import Box, Trace, _hooks, new_level, shape_of
+from ..table.prims import _PLAIN
 
 __all__ = ["Dual", "ForwardTrace"]
 

@@ -1,6 +1,6 @@
 """The primitive table, continued: dense linear algebra.
 
-Same conventions as ``hodiff/_prims.py``. Matrices may be stacked along leading axes (as in ``numpy.linalg``); the
+Same conventions as ``prims.py``. Matrices may be stacked along leading axes (as in ``numpy.linalg``); the
 rules use ``matmul`` and last-two-axes transposes, so leading batch axes of tangents broadcast through them.
 Factorizations with several outputs (``eigh``, ``qr``, ``svd``) are single primitives whose output packs the factors
 along the second-to-last axis; ``hodiff.linalg`` unpacks them. ``cholesky`` and ``eigh`` read only the lower
@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from ._core import Primitive, base_value, bind, ndim_of, shape_of
-from ._prims import _mT, add, divide, getitem, matmul, multiply, negative, reshape, subtract
-from ._prims_array import concatenate_
+from ..core.engine import Primitive, base_value, bind, ndim_of, shape_of
+from .prims import _mT, add, divide, getitem, matmul, multiply, negative, reshape, subtract
+from .scans import concatenate_
 
 
 def _size(x):

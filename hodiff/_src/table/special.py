@@ -1,16 +1,16 @@
 """The primitive table, continued: elementwise mathematical and special functions.
 
-Same conventions as ``hodiff/_prims.py`` (where the table and its helpers start): one entry per function with its
+Same conventions as ``prims.py`` (where the table and its helpers start): one entry per function with its
 numpy/scipy implementation, JVP and VJP rules written in hodiff's own operations, a cost hint and a test domain.
-Functions with an accurate composite (``exp2``, ``log10``, ``softmax``, ...) live in ``hodiff/_numpy.py`` instead.
+Functions with an accurate composite (``exp2``, ``log10``, ``softmax``, ...) live in ``_src/numpy/namespace.py`` instead.
 """
 from __future__ import annotations
 
 import numpy as np
 import scipy.special as sp
 
-from ._core import Primitive, base_value, bind
-from ._prims import (
+from ..core.engine import Primitive, base_value, bind
+from .prims import (
     _binary,
     _ew_cost,
     _unary,

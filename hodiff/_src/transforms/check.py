@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import differentiate
 
-from ._functional import grad, hessian, hvp
+from .functional import grad, hvp
+from .hessians import hessian
 
 
 @dataclass
