@@ -22,7 +22,7 @@ from ._src.transforms.linearize import linearize
 from ._src.core.modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._src.numpy.namespace import *
 from ._src.transforms.hessian_operator import hessian_operator
-from ._src.table.prims import scatter_add
+from ._src.table.indexing import scatter_add
 from ._src.table.special import digamma, erf, erfc, expit, gammaln, log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy  # noqa: F401
 from ._src.numpy.shape import *
 from ._src.interpreters.taylor import Jet

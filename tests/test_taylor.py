@@ -11,7 +11,7 @@ from numpy.polynomial import polynomial as Poly
 import hodiff as hd
 from hodiff._src.core.engine import PRIMITIVES
 from hodiff._src.interpreters.taylor import Jet
-from hodiff._src.table.taylor_rules import TAYLOR_RULES
+from hodiff._src.table.taylor import TAYLOR_RULES
 from hodiff._src.transforms.taylor import derivative, taylor
 
 X0 = 0.7

@@ -28,6 +28,7 @@ __all__ = [
     "bind",
     "ndim_of",
     "shape_of",
+    "size_of",
 ]
 
 
@@ -232,3 +233,8 @@ def shape_of(x):
 def ndim_of(x):
     n = getattr(x, "ndim", None)
     return n if n is not None else np.ndim(x)
+
+
+def size_of(x):
+    """Number of elements of ``x`` (an array, a box or a scalar), as a Python int."""
+    return int(np.prod(shape_of(x), dtype=np.int64))

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..table import prims as P
-from ..table.prims import _PLAIN
+from .. import table as P
+from ..table.common import PLAIN
 from .forward import Dual, _dual
 from .tape import _SCALARS, Unsaved
 
@@ -91,7 +91,7 @@ def _tangent_only(tape, targets, fwd):
             plain = True
             for j in reads:
                 v = t._ans if j == "ans" else args[j]
-                if type(v) not in _PLAIN and type(v) is not Unsaved:
+                if type(v) not in PLAIN and type(v) is not Unsaved:
                     plain = False
                     break
             if plain:
@@ -186,7 +186,7 @@ def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape
                 if not retain_graph:
                     t._args = t._parents = t._ans = None
                 continue
-            plain_g = not create_graph and type(g) in _PLAIN
+            plain_g = not create_graph and type(g) in PLAIN
             # a single-tangent dual of plain arrays can be summed in place too
             dual_g = (not plain_g and into is not None and not create_graph and type(g) is Dual
                       and g._trace.batch is None and type(g.primal) is np.ndarray and type(g.tangent) is np.ndarray)
@@ -200,13 +200,13 @@ def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape
                         if type(g) is not Dual or g._trace is not tangent_of:
                             continue       # no tangent: contributes nothing
                         gi = g.tangent
-                        pl, du = type(gi) in _PLAIN, False
+                        pl, du = type(gi) in PLAIN, False
                     else:
                         pl = du = False
                         take = True
                 pshape = p.shape
                 old = p._ct
-                if into is not None and pl and (old is None or type(old) in _PLAIN):
+                if into is not None and pl and (old is None or type(old) in PLAIN):
                     # add the cotangent into a buffer of the parent's shape, in place
                     if old is None or id(p) not in owned or _shape(old) != pshape:
                         dt = np.result_type(gi, *(() if old is None else (old,)))
@@ -261,7 +261,7 @@ def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape
 def _accumulate(p, old, c, owned):
     """``p._ct = old + c``, in place when ``old`` is a buffer of this pass (``owned``) that can take the sum."""
     pshape = p.shape
-    if (id(p) in owned and type(c) in _PLAIN and type(old) is np.ndarray and _shape(old) == pshape
+    if (id(p) in owned and type(c) in PLAIN and type(old) is np.ndarray and _shape(old) == pshape
             and np.result_type(old, c) == old.dtype):
         np.add(old, c, out=old)
         return

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..table import prims as P
+from .. import table as P
 from ..numpy.arrayops import ArrayOps
 from ..core.engine import Box, Trace, _hooks, new_level, shape_of
-from ..table.prims import _PLAIN
+from ..table.common import PLAIN
 
 __all__ = ["Dual", "ForwardTrace"]
 
@@ -36,7 +36,7 @@ class ForwardTrace(Trace):
             if type(a) is Dual and a._trace is self:
                 a = primals[i] = a.primal
                 duals.append(i)
-            if plain and type(a) not in _PLAIN:
+            if plain and type(a) not in PLAIN:
                 plain = False
             i += 1  # noqa: SIM113 - cheaper than enumerate on the hot path
         if plain and not _hooks:
@@ -57,7 +57,7 @@ class ForwardTrace(Trace):
                 raise TypeError(f"{prim.name} is not differentiable with respect to its argument {i}")
             t = args[i].tangent
             if align:
-                t = P._align(t, len(getattr(primals[i], "shape", ())), len(ans_shape))
+                t = P.align_tangent(t, len(getattr(primals[i], "shape", ())), len(ans_shape))
             c = rule(t, ans, *primals, **params) if params else rule(t, ans, *primals)
             if c is not None:
                 tangent = c if tangent is None else P.add(tangent, c)

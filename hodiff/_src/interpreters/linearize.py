@@ -26,8 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..numpy import arrayops as _arrayops
-from ..core.engine import Box, HodiffError, Trace, _hooks, base_value, bind, new_level, shape_of
-from .forward import Dual, ForwardTrace
+from ..core.engine import Box, HodiffError, Trace, _hooks, bind, new_level
 
 __all__ = ["LinearBox", "LinearProgram", "LinearTrace", "compile_steps"]
 

@@ -17,7 +17,7 @@ import numpy as np
 from ..core import modes as _modes
 from ..core.engine import Box, Trace, _hooks, base_value, new_level, shape_of
 from ..numpy.arrayops import ArrayOps
-from ..table.prims import _PLAIN
+from ..table.common import PLAIN
 from .backward import backprop
 from .tape import _SCALARS, Node, Unsaved, leaf_node
 
@@ -57,7 +57,7 @@ class ReverseTrace(Trace):
                         parents.append((i, a._node))
                     mask |= 1 << i
                 a = inner[i] = a._value
-            if type(a) not in _PLAIN and isinstance(a, Box):
+            if type(a) not in PLAIN and isinstance(a, Box):
                 if below is None:
                     below = a._trace
                 elif a._trace is not below:

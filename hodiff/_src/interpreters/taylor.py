@@ -2,7 +2,7 @@
 
 A :class:`Jet` at a :class:`TaylorTrace` level carries the coefficients ``c_0, ..., c_K`` of a curve
 ``x(t) = c_0 + c_1 t + ... + c_K t^K`` (``c_0`` is the primal). :meth:`TaylorTrace.process` looks up the primitive's
-Taylor rule (``_src/table/taylor_rules.py``), which computes the output coefficients from the input coefficients in
+Taylor rule (``_src/table/taylor/``), which computes the output coefficients from the input coefficients in
 ``O(K^2)`` operations by the standard recurrences (Griewank & Walther, *Evaluating Derivatives*, ch. 13). The rules
 are written in hodiff's own operations, so coefficients may themselves be boxes of lower levels: ``hd.grad`` of
 ``hd.derivative`` works, and a Jet nests with every other transform through ``bind`` like a :class:`~hodiff.Dual`.
@@ -12,14 +12,10 @@ nonzero higher coefficient, and constants have none.
 """
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
-from ..table import prims as P
+from .. import table as P
 from ..numpy.arrayops import ArrayOps
 from ..core.engine import Box, Trace, new_level, shape_of
-from ..table.taylor_rules import TAYLOR_RULES
+from ..table.taylor import TAYLOR_RULES
 
 __all__ = ["Jet", "TaylorTrace"]
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..core.engine import base_value, shape_of
 from .namespace import divide, matmul, norm, reshape, subtract, sum
-from ..table.prims import _mT, multiply
+from ..table import mT, multiply
 from ..table.linalg import cholesky, det, eigh, eigvalsh, inv, qr, slogdet, solve, solve_triangular, svd
 
 __all__ = [
@@ -35,7 +35,7 @@ def lstsq(a, b, rcond=None):
     """Least squares ``min |a x - b|`` for ``a`` with full column rank (via QR), returning numpy's 4-tuple
     ``(x, residuals, rank, s)``; ``x`` and ``residuals`` are differentiable."""
     q, r = qr(a)
-    qtb = matmul(_mT(q), b)
+    qtb = matmul(mT(q), b)
     x = solve_triangular(r, qtb, lower=False)
     m, n = shape_of(a)[-2:]
     s = np.linalg.svd(base_value(a), compute_uv=False)
@@ -53,7 +53,7 @@ def lstsq(a, b, rcond=None):
 def cho_factor(a, lower=True):
     """``(L, lower)`` for :func:`cho_solve` (the factor is clean: zeros outside its triangle)."""
     c = cholesky(a)
-    return (c, True) if lower else (_mT(c), False)
+    return (c, True) if lower else (mT(c), False)
 
 
 def cho_solve(c_and_lower, b):
@@ -61,8 +61,8 @@ def cho_solve(c_and_lower, b):
     c, lower = c_and_lower
     if lower:
         y = solve_triangular(c, b, lower=True)
-        return solve_triangular(_mT(c), y, lower=False)
-    y = solve_triangular(_mT(c), b, lower=True)
+        return solve_triangular(mT(c), y, lower=False)
+    y = solve_triangular(mT(c), b, lower=True)
     return solve_triangular(c, y, lower=False)
 
 
@@ -97,5 +97,5 @@ def pinv(a):
     """Moore-Penrose pseudo-inverse of a full-rank matrix (via the thin SVD): ``V diag(1/s) U^T``."""
     u, s, vh = svd(a, full_matrices=False)
     inv_s = divide(1.0, s)
-    return matmul(multiply(_mT(vh), reshape(inv_s, tuple(shape_of(inv_s)[:-1]) + (1, shape_of(inv_s)[-1]))),
-                  _mT(u))
+    return matmul(multiply(mT(vh), reshape(inv_s, tuple(shape_of(inv_s)[:-1]) + (1, shape_of(inv_s)[-1]))),
+                  mT(u))

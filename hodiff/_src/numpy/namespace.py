@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..table import prims as P
+from .. import table as P
 from ..core.engine import base_value, ndim_of, shape_of
-from ..table.prims import (
+from ..table import (
     absolute,
     add,
     amax,
@@ -363,14 +363,14 @@ def cumprod(x, axis=None):
 def prod(x, axis=None, keepdims=False):
     """Product over ``axis`` (an int, a tuple or None); exact derivatives even where ``x`` has zeros."""
     nd = ndim_of(x)
-    axes = P._norm_axis(axis, nd)
+    axes = P.normalize_axis(axis, nd)
     keep = [i for i in range(nd) if i - nd not in axes]
     red = [i + nd for i in axes]
     s = shape_of(x)
     moved = transpose(x, keep + red)
     r = prod_last(reshape(moved, tuple(s[i] for i in keep) + (-1,)))
     if keepdims:
-        r = reshape(r, P._keep_shape(s, axes))
+        r = reshape(r, P.kept_shape(s, axes))
     return r
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..table import prims as P
+from .. import table as P
 from ..core.engine import base_value, ndim_of, shape_of
-from ..table.prims import getitem, multiply, reshape, transpose, where
+from ..table import getitem, multiply, reshape, transpose, where
 from ..table.scans import concatenate_
 
 __all__ = [

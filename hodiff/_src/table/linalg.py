@@ -13,7 +13,9 @@ import numpy as np
 import scipy.linalg as sla
 
 from ..core.engine import Primitive, base_value, bind, ndim_of, shape_of
-from .prims import _mT, add, divide, getitem, matmul, multiply, negative, reshape, subtract
+from .contractions import matmul, mT
+from .elementwise import add, divide, multiply, negative, subtract
+from .indexing import getitem, reshape
 from .scans import concatenate_
 
 
@@ -43,12 +45,12 @@ def _tril(x, k=0):
 
 def _sym_from_lower(t):
     """The symmetric matrix a routine that reads only the lower triangle actually sees."""
-    return add(_tril(t), _mT(_tril(t, -1)))
+    return add(_tril(t), mT(_tril(t, -1)))
 
 
 def _lower_adjoint(s):
     """Adjoint of ``_sym_from_lower``: the cotangent of the stored input, given one of the symmetric matrix."""
-    return subtract(_tril(add(s, _mT(s))), multiply(s, np.eye(shape_of(s)[-1])))
+    return subtract(_tril(add(s, mT(s))), multiply(s, np.eye(shape_of(s)[-1])))
 
 
 def _diag_part(x):
@@ -68,7 +70,7 @@ def _diag_embed(d):
 _inv = Primitive(
     "inv", np.linalg.inv,
     (lambda t, ans, a: negative(matmul(ans, matmul(t, ans))),),
-    (lambda g, ans, a: negative(matmul(_mT(ans), matmul(g, _mT(ans)))),),
+    (lambda g, ans, a: negative(matmul(mT(ans), matmul(g, mT(ans)))),),
     cost=_cubic_cost, domain=_square_domain)
 
 
@@ -96,7 +98,7 @@ def _solve_jvp_b(t, ans, a, b):
 
 
 def _solve_vjp_b(g, ans, a, b):
-    return _solve_any(_mT(a), g, ndim_of(b) == 1)
+    return _solve_any(mT(a), g, ndim_of(b) == 1)
 
 
 def _solve_vjp_a(g, ans, a, b):
@@ -104,7 +106,7 @@ def _solve_vjp_a(g, ans, a, b):
     if ndim_of(b) == 1:
         return negative(multiply(reshape(gb, tuple(shape_of(gb)) + (1,)),
                                  reshape(ans, tuple(shape_of(ans)[:-1]) + (1, shape_of(ans)[-1]))))
-    return negative(matmul(gb, _mT(ans)))
+    return negative(matmul(gb, mT(ans)))
 
 
 def _solve_domain(rng):
@@ -133,13 +135,13 @@ def _expand2(g):
 _logabsdet = Primitive(
     "logabsdet", lambda a: np.linalg.slogdet(a)[1],
     (lambda t, ans, a: _trace_solve(a, t),),
-    (lambda g, ans, a: multiply(_expand2(g), _mT(inv(a))),),
+    (lambda g, ans, a: multiply(_expand2(g), mT(inv(a))),),
     cost=_cubic_cost, domain=_square_domain)
 
 _det = Primitive(
     "det", np.linalg.det,
     (lambda t, ans, a: multiply(ans, _trace_solve(a, t)),),
-    (lambda g, ans, a: multiply(_expand2(multiply(g, ans)), _mT(inv(a))),),
+    (lambda g, ans, a: multiply(_expand2(multiply(g, ans)), mT(inv(a))),),
     cost=_cubic_cost, domain=_square_domain)
 
 
@@ -172,8 +174,8 @@ def _tri_mask(x, lower):
 
 def _tri_any(a, rhs, vec, lower):
     if vec and ndim_of(rhs) > 1 and ndim_of(a) == 2:   # batch of vectors: one solve with them as columns
-        r = solve_triangular(a, _mT(reshape(rhs, (-1, shape_of(rhs)[-1]))), lower=lower)
-        return reshape(_mT(r), tuple(shape_of(rhs)))
+        r = solve_triangular(a, mT(reshape(rhs, (-1, shape_of(rhs)[-1]))), lower=lower)
+        return reshape(mT(r), tuple(shape_of(rhs)))
     if vec and ndim_of(rhs) > 1:
         r = solve_triangular(a, reshape(rhs, tuple(shape_of(rhs)) + (1,)), lower=lower)
         return reshape(r, tuple(shape_of(r)[:-1]))
@@ -189,7 +191,7 @@ def _tri_jvp_b(t, ans, a, b, lower):
 
 
 def _tri_vjp_b(g, ans, a, b, lower):
-    return _tri_any(_mT(a), g, ndim_of(b) == 1, not lower)
+    return _tri_any(mT(a), g, ndim_of(b) == 1, not lower)
 
 
 def _tri_vjp_a(g, ans, a, b, lower):
@@ -198,7 +200,7 @@ def _tri_vjp_a(g, ans, a, b, lower):
         outer = multiply(reshape(gb, tuple(shape_of(gb)) + (1,)),
                          reshape(ans, tuple(shape_of(ans)[:-1]) + (1, shape_of(ans)[-1])))
     else:
-        outer = matmul(gb, _mT(ans))
+        outer = matmul(gb, mT(ans))
     return negative(_tri_mask(outer, lower))
 
 
@@ -230,15 +232,15 @@ def _chol_jvp(t, ans, a):
     # dL = L Phi(L^-1 dA L^-T), with dA the symmetric matrix numpy reads from t's lower triangle
     da = _sym_from_lower(t)
     x = solve_triangular(ans, da, lower=True)
-    x = _mT(solve_triangular(ans, _mT(x), lower=True))
+    x = mT(solve_triangular(ans, mT(x), lower=True))
     return matmul(ans, _phi(x))
 
 
 def _chol_vjp(g, ans, a):
-    p = _phi(matmul(_mT(ans), g))
-    s = solve_triangular(_mT(ans), p, lower=False)
-    s = _mT(solve_triangular(_mT(ans), _mT(s), lower=False))
-    return _lower_adjoint(multiply(0.5, add(s, _mT(s))))
+    p = _phi(matmul(mT(ans), g))
+    s = solve_triangular(mT(ans), p, lower=False)
+    s = mT(solve_triangular(mT(ans), mT(s), lower=False))
+    return _lower_adjoint(multiply(0.5, add(s, mT(s))))
 
 
 _cholesky = Primitive("cholesky", np.linalg.cholesky, (_chol_jvp,), (_chol_vjp,), cost=_cubic_cost,
@@ -276,7 +278,7 @@ def _eigh_impl(a):
 def _eigh_jvp(t, ans, a):
     w, v = _unpack_eigh(ans)
     da = _sym_from_lower(t)
-    m = matmul(_mT(v), matmul(da, v))
+    m = matmul(mT(v), matmul(da, v))
     dw = _diag_part(m)
     dv = matmul(v, multiply(_eigh_F(w), m))
     return concatenate_([reshape(dw, tuple(shape_of(dw)[:-1]) + (1, shape_of(dw)[-1])), dv], -2)
@@ -285,8 +287,8 @@ def _eigh_jvp(t, ans, a):
 def _eigh_vjp(g, ans, a):
     w, v = _unpack_eigh(ans)
     gw, gv = _unpack_eigh(g)
-    inner = add(_diag_embed(gw), multiply(_eigh_F(w), matmul(_mT(v), gv)))
-    return _lower_adjoint(matmul(v, matmul(inner, _mT(v))))
+    inner = add(_diag_embed(gw), multiply(_eigh_F(w), matmul(mT(v), gv)))
+    return _lower_adjoint(matmul(v, matmul(inner, mT(v))))
 
 
 _eigh = Primitive("eigh_packed", _eigh_impl, (_eigh_jvp,), (_eigh_vjp,), cost=_cubic_cost,
@@ -319,26 +321,26 @@ def _unpack_qr(p, m):
 def _qr_jvp(t, ans, a):
     m = shape_of(a)[-2]
     q, r = _unpack_qr(ans, m)
-    x = _mT(solve_triangular(_mT(r), _mT(matmul(_mT(q), t)), lower=True))
+    x = mT(solve_triangular(mT(r), mT(matmul(mT(q), t)), lower=True))
     low = _tril(x, -1)
-    omega = subtract(low, _mT(low))
+    omega = subtract(low, mT(low))
     dr = matmul(subtract(x, omega), r)
-    dq = subtract(_mT(solve_triangular(_mT(r), _mT(t), lower=True)), matmul(q, subtract(x, omega)))
+    dq = subtract(mT(solve_triangular(mT(r), mT(t), lower=True)), matmul(q, subtract(x, omega)))
     return concatenate_([dq, dr], -2)
 
 
 def _copyltu(m):
     low = _tril(m, -1)
-    return add(add(low, _mT(low)), multiply(m, np.eye(shape_of(m)[-1])))
+    return add(add(low, mT(low)), multiply(m, np.eye(shape_of(m)[-1])))
 
 
 def _qr_vjp(g, ans, a):
     mm = shape_of(a)[-2]
     q, r = _unpack_qr(ans, mm)
     gq, gr = _unpack_qr(g, mm)
-    m = subtract(matmul(r, _mT(gr)), matmul(_mT(gq), q))
+    m = subtract(matmul(r, mT(gr)), matmul(mT(gq), q))
     b = add(gq, matmul(q, _copyltu(m)))
-    return _mT(solve_triangular(r, _mT(b), lower=False))     # B R^-T
+    return mT(solve_triangular(r, mT(b), lower=False))     # B R^-T
 
 
 def _qr_domain(rng):
@@ -385,14 +387,14 @@ def _svd_jvp(t, ans, a):
     m, _n = shape_of(a)[-2:]
     u, s, v = _unpack_svd(ans, m)
     F = _svd_F(s)
-    dp = matmul(_mT(u), matmul(t, v))
+    dp = matmul(mT(u), matmul(t, v))
     ds = _diag_part(dp)
     sr, sc = _row(s), _col(s)
-    du = matmul(u, multiply(F, add(multiply(dp, sr), multiply(sc, _mT(dp)))))
+    du = matmul(u, multiply(F, add(multiply(dp, sr), multiply(sc, mT(dp)))))
     du = add(du, divide(subtract(matmul(t, v), matmul(u, dp)), sr))
-    dv = matmul(v, multiply(F, add(multiply(sc, dp), multiply(_mT(dp), sr))))
-    tu = matmul(_mT(t), u)
-    dv = add(dv, divide(subtract(tu, matmul(v, _mT(dp))), sr))
+    dv = matmul(v, multiply(F, add(multiply(sc, dp), multiply(mT(dp), sr))))
+    tu = matmul(mT(t), u)
+    dv = add(dv, divide(subtract(tu, matmul(v, mT(dp))), sr))
     return concatenate_([du, _row(ds), dv], -2)
 
 
@@ -402,15 +404,15 @@ def _svd_vjp(g, ans, a):
     gu, gs, gv = _unpack_svd(g, m)
     F = _svd_F(s)
     sr, sc = _row(s), _col(s)
-    utgu = matmul(_mT(u), gu)
-    vtgv = matmul(_mT(v), gv)
-    core = add(add(multiply(multiply(F, subtract(utgu, _mT(utgu))), sr), _diag_embed(gs)),
-               multiply(sc, multiply(F, subtract(vtgv, _mT(vtgv)))))
-    out = matmul(u, matmul(core, _mT(v)))
+    utgu = matmul(mT(u), gu)
+    vtgv = matmul(mT(v), gv)
+    core = add(add(multiply(multiply(F, subtract(utgu, mT(utgu))), sr), _diag_embed(gs)),
+               multiply(sc, multiply(F, subtract(vtgv, mT(vtgv)))))
+    out = matmul(u, matmul(core, mT(v)))
     pu = subtract(gu, matmul(u, utgu))                 # (I - U U^T) gU
-    out = add(out, matmul(divide(pu, sr), _mT(v)))
+    out = add(out, matmul(divide(pu, sr), mT(v)))
     pv = subtract(gv, matmul(v, vtgv))                 # (I - V V^T) gV
-    out = add(out, matmul(divide(u, sr), _mT(pv)))
+    out = add(out, matmul(divide(u, sr), mT(pv)))
     return out
 
 
@@ -437,4 +439,4 @@ def svd(a, full_matrices=True, compute_uv=True):
     u, s, v = _unpack_svd(bind(_svd, a), m)
     if not compute_uv:
         return s
-    return u, s, _mT(v)
+    return u, s, mT(v)

@@ -10,7 +10,9 @@ import string
 import numpy as np
 
 from ..core.engine import Primitive, Variadic, base_value, bind, ndim_of, shape_of
-from .prims import _sum, broadcast_to, divide, getitem, multiply, reshape, where
+from .elementwise import divide, multiply, where
+from .indexing import getitem, reshape
+from .reductions import broadcast_to, sum_axes
 
 
 def _size(x):
@@ -68,7 +70,7 @@ def _others(x, ans):
 
 _prod = Primitive(
     "prod_last", lambda x: np.prod(x, axis=-1),
-    (lambda t, ans, x: _sum(multiply(t, _others(x, ans)), (-1,), False),),
+    (lambda t, ans, x: sum_axes(multiply(t, _others(x, ans)), (-1,), False),),
     (lambda g, ans, x: multiply(_expand_last(g), _others(x, ans)),),
     cost=_last_cost, domain=_last_domain(-2, 2))
 
@@ -87,14 +89,14 @@ def _cumprod_jvp(t, ans, x):
     if np.all(base_value(x) != 0):
         return multiply(ans, cumsum_last(divide(t, x)))
     Y = multiply(cumprod_last(_replaced(x)), _upper(shape_of(x)[-1]))
-    return _sum(multiply(_expand_last(t), Y), (-2,), False)
+    return sum_axes(multiply(_expand_last(t), Y), (-2,), False)
 
 
 def _cumprod_vjp(g, ans, x):
     if np.all(base_value(x) != 0):
         return divide(_rev_last(cumsum_last(_rev_last(multiply(g, ans)))), x)
     Y = multiply(cumprod_last(_replaced(x)), _upper(shape_of(x)[-1]))
-    return _sum(multiply(_expand_last(g, -2), Y), (-1,), False)
+    return sum_axes(multiply(_expand_last(g, -2), Y), (-1,), False)
 
 
 _cumprod = Primitive("cumprod_last", lambda x: np.cumprod(x, axis=-1), (_cumprod_jvp,), (_cumprod_vjp,),

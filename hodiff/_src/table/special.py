@@ -10,10 +10,10 @@ import numpy as np
 import scipy.special as sp
 
 from ..core.engine import Primitive, base_value, bind
-from .prims import (
-    _binary,
-    _ew_cost,
-    _unary,
+from .common import ew_cost
+from .elementwise import (
+    binary_primitive,
+    unary_primitive,
     add,
     cos,
     divide,
@@ -44,7 +44,7 @@ def _d(local):
 
 def _unary_d(name, impl, local, cost=10, domain=(-2.0, 2.0)):
     jvp, vjp = _same(_d(local))
-    return _unary(name, impl, jvp, vjp, cost=cost, domain=domain)
+    return unary_primitive(name, impl, jvp, vjp, cost=cost, domain=domain)
 
 
 expm1 = _unary_d("expm1", np.expm1, lambda ans, x: add(ans, 1.0))
@@ -82,7 +82,7 @@ _polygamma = Primitive(
     "polygamma", lambda x, n: sp.polygamma(n, x),
     (lambda t, ans, x, n: multiply(t, polygamma(n + 1, x)),),
     (lambda g, ans, x, n: multiply(g, polygamma(n + 1, x)),),
-    elementwise=True, cost=_ew_cost(40), domain=_polygamma_domain)
+    elementwise=True, cost=ew_cost(40), domain=_polygamma_domain)
 
 
 def polygamma(n, x):
@@ -124,7 +124,7 @@ sinc = _unary_d("sinc", np.sinc, _sinc_local)
 def _binary_d(name, impl, local_x, local_y, cost=10, domain=(-2.0, 2.0)):
     rx = lambda s, ans, x, y: multiply(s, local_x(ans, x, y))
     ry = lambda s, ans, x, y: multiply(s, local_y(ans, x, y))
-    return _binary(name, impl, (rx, ry), (rx, ry), cost=cost, domain=domain)
+    return binary_primitive(name, impl, (rx, ry), (rx, ry), cost=cost, domain=domain)
 
 
 def _r2(x, y):

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.engine import Box, base_value, shape_of
 from ..interpreters.reverse import Tensor
-from ..table import prims as P
+from .. import table as P
 
 __all__ = ["as_input", "as_output", "check_argnums", "eye_chunk", "float_dtype", "float_zeros_like", "scalar_seed",
            "unbox_aux"]

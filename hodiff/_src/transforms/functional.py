@@ -13,7 +13,6 @@ import functools
 import numpy as np
 
 from ..numpy import namespace as N
-from ..table import prims as P
 from ..numpy import shape as S
 from ..core.engine import Box, base_value, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
