@@ -31,7 +31,7 @@ import problems as P
 from timing import Settings, measure
 
 import hodiff as hd
-from hodiff._operators import hessian_operator
+from hodiff._src.transforms.hessian_operator import hessian_operator
 
 TARGET = 0.60
 

@@ -116,7 +116,7 @@ def by_primitive(fn, reps):
     import collections
     import time
 
-    from hodiff._core import PRIMITIVES, _hooks
+    from hodiff._src.core.engine import PRIMITIVES, _hooks
 
     total = collections.Counter()
     calls = collections.Counter()

@@ -5,7 +5,7 @@
   docstring). The core names are grouped by hand below; every other public function lands in the "numpy-like
   functions" section, so a name added to ``hodiff.__all__`` appears in the reference without editing the docs.
 * ``docs/supported.md`` holds ``<!-- generated: supported -->``, replaced by the table of supported numpy/scipy
-  functions that ``hodiff._support.supported_markdown()`` builds from the dispatch registries.
+  functions that ``hodiff._src.numpy.support.supported_markdown()`` builds from the dispatch registries.
 
 To see what a page gets: ``python docs/hooks.py api`` (or ``supported``).
 
@@ -136,7 +136,7 @@ MARKER = "<!-- generated: {} -->"
 
 
 def render_supported():
-    from hodiff._support import supported_markdown
+    from hodiff._src.numpy.support import supported_markdown
     return supported_markdown()
 
 

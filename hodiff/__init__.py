@@ -11,21 +11,23 @@ Functions may be written with ``hd`` functions or plain numpy (``np.sin(x)``, ``
 hodiff values dispatch to hodiff.
 """
 from . import autograd, cost, linalg, optimize, sparse, special
-from ._check import CheckReport, check
-from ._core import PRIMITIVES, EscapedBoxError, HodiffError, Primitive, bind
-from ._creation import arange, eye, full, linspace, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
-from ._dispatch import register_function
-from ._forward import Dual
-from ._functional import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
-from ._linearize import linearize
-from ._modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from ._numpy import *
-from ._operators import hessian_chunks, hessian_operator
-from ._prims import scatter_add
-from ._prims_math import digamma, erf, erfc, expit, gammaln, log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy  # noqa: F401
-from ._shape import *
-from ._taylor import Jet, derivative, taylor
-from ._tensor import Tensor
+from ._src.transforms.check import CheckReport, check
+from ._src.core.engine import PRIMITIVES, EscapedBoxError, HodiffError, Primitive, bind
+from ._src.transforms.tensor_api import arange, eye, full, linspace, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from ._src.numpy.dispatch import register_function
+from ._src.interpreters.forward import Dual
+from ._src.transforms.functional import grad, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
+from ._src.transforms.hessians import hessian, hessian_chunks
+from ._src.transforms.linearize import linearize
+from ._src.core.modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._src.numpy.namespace import *
+from ._src.transforms.hessian_operator import hessian_operator
+from ._src.table.indexing import scatter_add
+from ._src.table.special import digamma, erf, erfc, expit, gammaln, log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy  # noqa: F401
+from ._src.numpy.shape import *
+from ._src.interpreters.taylor import Jet
+from ._src.transforms.taylor import derivative, taylor
+from ._src.interpreters.reverse import Tensor
 
 __version__ = "0.1.0"
 

@@ -6,6 +6,7 @@ import numpy as np
 
 import hodiff as hd
 from hodiff import autograd
+from hodiff.cost import tour_table
 
 
 def _check(label, got, want, tol=1e-12):
@@ -98,7 +99,6 @@ def functional():
 
 
 def cost_table():
-    from hodiff.cost import tour_table
     print("What the derivatives cost (hodiff.cost, extended Rosenbrock, n = 100; python -m hodiff.cost for more)")
     print(tour_table())
 

@@ -20,9 +20,9 @@ tensor([0., 2., 4., 6.])
 """
 from __future__ import annotations
 
-from . import _modes
-from ._reverse import backward as _backward
-from ._reverse import grad as _grad
+from ._src.core import modes as _modes
+from ._src.interpreters.reverse import backward as _backward
+from ._src.interpreters.reverse import grad as _grad
 
 __all__ = [
     "backward",

@@ -4,12 +4,25 @@ The ``numpy.linalg`` functions here also dispatch when called as ``np.linalg.inv
 """
 from __future__ import annotations
 
-import numpy as np
-
-from ._core import base_value, shape_of
-from ._numpy import divide, matmul, norm, reshape, subtract, sum
-from ._prims import _mT, multiply
-from ._prims_linalg import cholesky, det, eigh, eigvalsh, inv, qr, slogdet, solve, solve_triangular, svd
+from ._src.numpy.linalg import (  # noqa: F401
+    cho_factor,
+    cho_solve,
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    lstsq,
+    matrix_power,
+    multi_dot,
+    norm,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    solve_triangular,
+    svd,
+)
 
 __all__ = [
     "cho_factor",
@@ -30,73 +43,3 @@ __all__ = [
     "solve_triangular",
     "svd",
 ]
-
-
-def lstsq(a, b, rcond=None):
-    """Least squares ``min |a x - b|`` for ``a`` with full column rank (via QR), returning numpy's 4-tuple
-    ``(x, residuals, rank, s)``; ``x`` and ``residuals`` are differentiable."""
-    q, r = qr(a)
-    qtb = matmul(_mT(q), b)
-    x = solve_triangular(r, qtb, lower=False)
-    m, n = shape_of(a)[-2:]
-    s = np.linalg.svd(base_value(a), compute_uv=False)
-    rank = int(np.sum(s > s.max(initial=0.0) * max(m, n) * np.finfo(s.dtype).eps))   # matrix_rank's rule, same SVD
-    if m > n and rank == n:
-        res = subtract(matmul(a, x), b)
-        resid = sum(multiply(res, res), axis=0)
-        if len(shape_of(resid)) == 0:
-            resid = reshape(resid, (1,))
-    else:
-        resid = np.zeros(0)
-    return x, resid, rank, s
-
-
-def cho_factor(a, lower=True):
-    """``(L, lower)`` for :func:`cho_solve` (the factor is clean: zeros outside its triangle)."""
-    c = cholesky(a)
-    return (c, True) if lower else (_mT(c), False)
-
-
-def cho_solve(c_and_lower, b):
-    """Solve ``a x = b`` given ``cho_factor(a)``."""
-    c, lower = c_and_lower
-    if lower:
-        y = solve_triangular(c, b, lower=True)
-        return solve_triangular(_mT(c), y, lower=False)
-    y = solve_triangular(_mT(c), b, lower=True)
-    return solve_triangular(c, y, lower=False)
-
-
-def matrix_power(a, n):
-    """``a`` to the integer power ``n`` (negative powers through :func:`inv`)."""
-    n = int(n)
-    if n < 0:
-        a, n = inv(a), -n
-    result = None
-    base = a
-    while n:
-        if n & 1:
-            result = base if result is None else matmul(result, base)
-        n >>= 1
-        if n:
-            base = matmul(base, base)
-    if result is None:
-        return np.broadcast_to(np.eye(shape_of(a)[-1]), shape_of(a)).copy()
-    return result
-
-
-def multi_dot(arrays):
-    """Product of several matrices, left to right."""
-    arrays = list(arrays)
-    out = arrays[0]
-    for a in arrays[1:]:
-        out = matmul(out, a)
-    return out
-
-
-def pinv(a):
-    """Moore-Penrose pseudo-inverse of a full-rank matrix (via the thin SVD): ``V diag(1/s) U^T``."""
-    u, s, vh = svd(a, full_matrices=False)
-    inv_s = divide(1.0, s)
-    return matmul(multiply(_mT(vh), reshape(inv_s, tuple(shape_of(inv_s)[:-1]) + (1, shape_of(inv_s)[-1]))),
-                  _mT(u))

@@ -18,10 +18,10 @@ from collections import OrderedDict
 import numpy as np
 import scipy.optimize as _so
 
-from ._functional import hessian as _hessian
-from ._functional import hvp as _hvp
-from ._functional import value_and_grad as _value_and_grad
-from ._operators import HessianOperator
+from ._src.transforms.functional import hvp as _hvp
+from ._src.transforms.functional import value_and_grad as _value_and_grad
+from ._src.transforms.hessians import hessian as _hessian
+from ._src.transforms.hessian_operator import HessianOperator
 
 __all__ = ["minimize"]
 

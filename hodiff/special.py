@@ -4,8 +4,8 @@ The scipy ufuncs among them (``erf``, ``expit``, ``gammaln``, ...) also dispatch
 on a hodiff value; ``logsumexp``, ``softmax``, ``log_softmax`` and ``polygamma`` are Python functions in scipy, so call
 them from here.
 """
-from ._numpy import log_softmax, logsumexp, softmax
-from ._prims_math import digamma, erf, erfc, expit, gammaln, log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy
+from ._src.numpy.namespace import log_softmax, logsumexp, softmax
+from ._src.table.special import digamma, erf, erfc, expit, gammaln, log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy
 
 psi = digamma
 

@@ -10,9 +10,11 @@ import pytest
 
 import hodiff as hd
 import hodiff.cost as hc
-from hodiff import _core, _functional, _reverse
-from hodiff._forward import ForwardTrace
-from hodiff._reverse import ReverseTrace
+from hodiff._src.core import engine as _core
+from hodiff._src.interpreters import reverse as _reverse
+from hodiff._src.interpreters.forward import ForwardTrace
+from hodiff._src.interpreters.reverse import ReverseTrace
+from hodiff._src.transforms import functional as _functional
 
 N = 5
 X = np.arange(float(N))

@@ -17,10 +17,12 @@ import scipy.optimize as so
 from scipy.sparse.linalg import LinearOperator, cg, eigsh
 
 import hodiff as hd
-import hodiff._linearize as _lin_mod
-import hodiff._operators as _ops_mod
-from hodiff._linearize import linearize
-from hodiff._operators import HessianOperator, hessian_chunks, hessian_on_executor, hessian_operator
+import hodiff._src.transforms.hessian_operator as _ops_mod
+import hodiff._src.transforms.hessians as _hess_mod
+import hodiff._src.transforms.linearize as _lin_mod
+from hodiff._src.transforms.hessian_operator import HessianOperator, hessian_operator
+from hodiff._src.transforms.hessians import hessian_chunks, hessian_on_executor
+from hodiff._src.transforms.linearize import linearize
 
 RTOL = 1e-13
 
@@ -329,7 +331,7 @@ def test_docstring_examples_run():
     hd_like.linearize = linearize
     hd_like.hessian_operator = hessian_operator
     hd_like.hessian_chunks = hessian_chunks
-    for mod in (_lin_mod, _ops_mod):
+    for mod in (_lin_mod, _ops_mod, _hess_mod):
         finder = doctest.DocTestFinder()
         runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
         for test in finder.find(mod):

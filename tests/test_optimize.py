@@ -14,7 +14,7 @@ import pytest
 import scipy.optimize as so
 
 import hodiff as hd
-from hodiff._core import Box, base_value
+from hodiff._src.core.engine import Box, base_value
 from hodiff.optimize import minimize
 
 

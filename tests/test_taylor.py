@@ -9,9 +9,10 @@ from numpy.polynomial import hermite_e as He
 from numpy.polynomial import polynomial as Poly
 
 import hodiff as hd
-from hodiff._core import PRIMITIVES
-from hodiff._taylor import Jet, derivative, taylor
-from hodiff._taylor_rules import TAYLOR_RULES
+from hodiff._src.core.engine import PRIMITIVES
+from hodiff._src.interpreters.taylor import Jet
+from hodiff._src.table.taylor import TAYLOR_RULES
+from hodiff._src.transforms.taylor import derivative, taylor
 
 X0 = 0.7
 KMAX = 10

@@ -8,13 +8,16 @@ width, sweeps), once under ``tracemalloc`` (peak memory) and ``repeat`` times pl
 from __future__ import annotations
 
 import gc
+import os
+import sys
 import time
 import tracemalloc
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .. import _functional as F
+from .._src.transforms import functional as F
+from .._src.transforms.hessians import hessian
 from ._format import fmt_bytes, fmt_count, fmt_ratio, fmt_time, render
 from ._instrument import counting
 from ._strategies import STRATEGIES, Bound, Problem
@@ -96,8 +99,7 @@ def require_matplotlib():
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("hodiff.cost plots need matplotlib, an optional dependency: pip install 'hodiff[plot]' "
                           "(or pip install matplotlib)") from e
-    import os
-    if not os.environ.get("MPLBACKEND") and "matplotlib.pyplot" not in __import__("sys").modules:
+    if not os.environ.get("MPLBACKEND") and "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
@@ -450,7 +452,7 @@ def _check_results(rows, results, p):
     if "hessian" in tasks:
         H = results.get("hessian_batched")
         if H is None:
-            H = np.asarray(F.hessian(p.f, chunk_size=p.chunk_size)(p.x)).reshape(p.n, p.n)
+            H = np.asarray(hessian(p.f, chunk_size=p.chunk_size)(p.x)).reshape(p.n, p.n)
     for r in rows:
         res = results.get(r.name)
         if res is None:

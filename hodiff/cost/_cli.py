@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from ._analyze import analyze
+from ._analyze import analyze, require_matplotlib
 from ._scaling import scaling
 from .problems import PROBLEMS, rosenbrock
 
@@ -102,7 +102,6 @@ def main(argv=None):
     plots = not args.no_plots
     if plots:
         try:
-            from ._analyze import require_matplotlib
             require_matplotlib()
         except ImportError as e:
             print(f"note: {e}; writing no plots", file=sys.stderr)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import sys
 
+import time
+
 import numpy as np
 
 from ._analyze import analyze
@@ -38,7 +40,6 @@ class _Option:
 def _matvec_time(n, k):
     H = np.ones((n, n))
     v = np.ones(n)
-    import time
     t0 = time.perf_counter()
     for _ in range(min(k, 5)):
         H @ v

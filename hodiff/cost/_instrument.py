@@ -1,6 +1,6 @@
 """Counting what really runs: the instrumentation behind :mod:`hodiff.cost`.
 
-Where it sits: the engine applies every primitive through ``bind`` (``hodiff/_core.py``), which calls the functions
+Where it sits: the engine applies every primitive through ``bind`` (``_src/core/engine.py``), which calls the functions
 in ``_core._hooks`` after each primitive executed on plain numpy values. :func:`counting` appends one hook there for the
 duration of a ``with`` block (and removes it after, so the hot paths are back to skipping an empty list), and observes
 the two other events a cost analysis needs without touching the engine's files: the creation of reverse and forward
@@ -19,10 +19,12 @@ from collections import Counter
 
 import numpy as np
 
-from .. import _core, _functional, _reverse
-from .._forward import Dual, ForwardTrace
-from .._reverse import ReverseTrace
-from .._tensor import Tensor
+from .._src.core import engine as _core
+from .._src.interpreters import backward as _backward
+from .._src.interpreters import reverse as _reverse
+from .._src.interpreters.forward import Dual, ForwardTrace
+from .._src.interpreters.reverse import ReverseTrace, Tensor
+from .._src.transforms import functional as _functional
 
 __all__ = ["Counts", "TapeStats", "counting", "saved_bytes"]
 
@@ -121,8 +123,7 @@ def saved_bytes(nodes, seen=None, stats=None, computed=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from hodiff._reverse import ReverseTrace
-    >>> from hodiff._tensor import Tensor
+    >>> from hodiff._src.interpreters.reverse import ReverseTrace, Tensor
     >>> tr = ReverseTrace()
     >>> x = Tensor._make(np.ones(4), tr, True)
     >>> y = x * x
@@ -243,7 +244,7 @@ class Counts:
             if tape:
                 self._measure_level(self._level_of(tape), tape)
         else:   # the tensor API: the graph reachable from the roots, on the eager level
-            tape = [t for t in _reverse._toposort(roots) if t._prim is not None]
+            tape = [t for t in _backward._toposort(roots) if t._prim is not None]
             self.tape.add(saved_bytes(tape, computed=self._computed))
         # the tapes alive right now, together (a buffer shared by two nested tapes is counted once)
         # a tape whose first node has been freed was swept and is garbage (awaiting the cycle collector)

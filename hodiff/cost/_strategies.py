@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import _functional as F
-from .._core import base_value
-from .._numpy import vdot
-from .._reverse import EAGER
-from .._tensor import Tensor
+from .._src.transforms import functional as F
+from .._src.core.engine import base_value
+from .._src.numpy.namespace import vdot
+from .._src.interpreters.reverse import EAGER, Tensor
+from .._src.transforms.hessians import hessian
 
 __all__ = ["GRAD_BOUND", "HVP_BOUND", "JVP_BOUND", "STRATEGIES", "Bound", "Problem", "Strategy", "register_strategy"]
 
@@ -254,11 +254,11 @@ def _hessian_loop(p):
 
 
 def _hessian_batched(p):
-    return np.asarray(F.hessian(p.f)(p.x)).reshape(p.n, p.n)
+    return np.asarray(hessian(p.f)(p.x)).reshape(p.n, p.n)
 
 
 def _hessian_chunked(p):
-    return np.asarray(F.hessian(p.f, chunk_size=p.chunk_size)(p.x)).reshape(p.n, p.n)
+    return np.asarray(hessian(p.f, chunk_size=p.chunk_size)(p.x)).reshape(p.n, p.n)
 
 
 def _steps(x, power):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._numpy import logsumexp as _logsumexp
+from .._src.numpy.namespace import logsumexp as _logsumexp
 
 __all__ = ["PROBLEMS", "logsumexp_model", "mlp_loss", "rosenbrock"]
 

@@ -1,0 +1,272 @@
+"""The backward sweep: cotangents pushed from outputs to inputs through a recorded tape.
+
+Below the reverse interpreter (``reverse.py``, which records the tape and offers ``backward()`` on tensors) and
+above the tape's node type (``tape.py``). :func:`backprop` walks the nodes in reverse topological order, calls
+each node's VJP rules once with the summed cotangent, sums cotangents back to each argument's shape (the engine's
+job, not the rules'), and frees the saved values unless asked to retain them.
+
+The VJP rules run through ``bind`` like any user code. Without ``rebox`` (``create_graph``) they see the values one
+level down, so if those are dual numbers the cotangents come out as duals (forward-over-reverse); with it they see
+this level's tensors, so the backward pass is itself recorded (reverse-over-reverse).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import table as P
+from ..table.common import PLAIN
+from .forward import Dual, _dual
+from .tape import _SCALARS, Unsaved
+
+__all__ = ["backprop"]
+
+
+def _toposort(roots):
+    """Nodes reachable from ``roots`` through recorded parents, each after all of its parents."""
+    order, seen = [], set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        parents = t._parents
+        if parents:
+            for _, p in parents:
+                if id(p) not in seen:
+                    stack.append((p, False))
+    return order
+
+
+_FREED = ("hodiff: trying to run backward through a part of the graph whose saved values were already freed "
+          "by an earlier backward(). Call the first backward with retain_graph=True to keep them "
+          "(or recompute the output).")
+
+
+def _shape(x):
+    try:
+        return x.shape
+    except AttributeError:
+        return ()
+
+
+def _fit(c, shape):
+    """A cotangent for a value of ``shape``: summed over axes broadcasting added, or left smaller when it merely
+    broadcasts to ``shape`` (a seed spread by ``sum``): the broadcast is made only where a rule needs it."""
+    cs = _shape(c)
+    if cs == shape or cs == ():
+        return c
+    if len(cs) <= len(shape) and all(a == 1 or a == b for a, b in zip(cs[::-1], shape[::-1])):
+        return c
+    return P.unbroadcast(c, shape)
+
+
+def _full(g, shape):
+    return g if _shape(g) == shape else P.broadcast_to(g, shape)
+
+
+def _tangent_only(tape, targets, fwd):
+    """Forward-over-reverse where only the tangent of the targets' cotangents is wanted (``hvp``).
+
+    The cotangents are dual numbers at ``fwd``. A node needs the primal part of its cotangent only if a rule it
+    applies reads a value carrying a tangent (then the primal cotangent enters the tangent: the product rule) or
+    one of its parents needs the primal part. The nodes that do not (the linear tail down to the inputs:
+    slicing, reshaping, additions, products with constants) carry only the tangent, which skips the gradient's
+    own work there, such as ``X.T @ g`` for a first layer ``X @ W``.
+
+    Returns ``(tangent-only node ids, (node id, argument) pairs whose rule reads only plain values)``.
+    """
+    need = {id(t): False for t in targets}
+    direct = set()
+    for t in tape:
+        needs = t._prim.vjp_needs
+        args = t._args
+        primal = False
+        for i, p in t._parents:
+            reads = needs[i] if needs is not None else (*range(len(args)), "ans")
+            plain = True
+            for j in reads:
+                v = t._ans if j == "ans" else args[j]
+                if type(v) not in PLAIN and type(v) is not Unsaved:
+                    plain = False
+                    break
+            if plain:
+                direct.add((id(t), i))
+            if not plain or need.get(id(p), True):
+                primal = True
+        need[id(t)] = primal
+    return {k for k, v in need.items() if not v}, direct
+
+
+def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape=None, tangent_of=None):
+    """Propagate ``seeds`` (cotangents of the nodes ``roots``) backwards through the tape.
+
+    ``tape`` (a transform level's list of recorded nodes, in creation order) replaces the graph search when
+    given. Returns ``{id(node): (node, cotangent)}`` for the nodes ``targets``, or, when ``targets`` is None, for
+    every leaf and every node marked with ``retain_grad``.
+
+    Cotangents are summed in each node's ``_ct`` slot while the pass runs. A cotangent may stay smaller than its
+    value while it only broadcasts (it is expanded before a rule that needs the full shape, and in the results).
+    Sums of plain arrays go into buffers the engine allocated itself, in place; nothing else holds those.
+
+    ``rebox(value, node)`` (``create_graph``): the rules see each saved value boxed as a recorded tensor linked to
+    ``node``, so the backward pass is itself recorded.
+
+    ``tangent_of`` (a forward trace, with ``tape``): the seeds are plain and only the tangent at that level of the
+    targets' cotangents is wanted; the results are those tangents (see :func:`_tangent_only`).
+    """
+    create_graph = rebox is not None
+    tonly = direct = None
+    if tangent_of is not None:
+        tonly, direct = _tangent_only(tape, targets, tangent_of)
+
+    for r, s in zip(roots, seeds):
+        if tonly is not None and id(r) in tonly:   # a tangent-only root keeps its seed's tangent (none if plain)
+            if type(s) is not Dual or s._trace is not tangent_of:
+                continue
+            s = s.tangent
+        r._ct = s if r._ct is None else P.add(r._ct, s)
+    want = None if targets is None else {id(t) for t in targets}
+    results = {}
+    owned = set()          # ids of nodes whose _ct is a buffer this pass allocated
+    order = ()
+    try:
+        order = _toposort(roots) if tape is None else tape
+        for t in reversed(order):
+            g = t._ct
+            if g is None:
+                continue
+            t._ct = None
+            prim = t._prim
+            if want is None:
+                if t.ref is not None:   # a leaf, or a node with retain_grad()
+                    results[id(t)] = (t, g)
+            elif id(t) in want:
+                results[id(t)] = (t, g)
+            if prim is None:
+                continue
+            args = t._args
+            if args is None:
+                raise RuntimeError(_FREED)
+            parents = t._parents
+            ans = t._ans
+            if create_graph:   # the rules see this level's tensors, so the backward pass is recorded too
+                args = list(args)
+                for i, p in parents:
+                    if type(args[i]) is not Unsaved:
+                        args[i] = rebox(args[i], p)
+                if ans is not None:
+                    ans = rebox(ans, t)
+            tshape = t.shape
+            if getattr(g, "shape", ()) != tshape and (not prim.elementwise or any(p.shape != tshape for _, p in parents)):
+                # a lazily broadcast seed must be made whole before a rule that reshapes, contracts or
+                # broadcasts against a smaller argument (whose cotangent then sums over the copies)
+                g = _full(g, tshape)
+            rules = prim.vjp
+            into = prim.vjp_into
+            params = t._params
+            if into is None and tonly is None:
+                # the common case: each rule's cotangent is summed into its parent's
+                for i, p in parents:
+                    c = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
+                    pshape = p.shape
+                    if getattr(c, "shape", ()) != pshape:
+                        c = _fit(c, pshape)
+                    old = p._ct
+                    if old is None:
+                        p._ct = c
+                    elif type(old) in _SCALARS and type(c) in _SCALARS:
+                        p._ct = old + c
+                    else:
+                        _accumulate(p, old, c, owned)
+                if not retain_graph:
+                    t._args = t._parents = t._ans = None
+                continue
+            plain_g = not create_graph and type(g) in PLAIN
+            # a single-tangent dual of plain arrays can be summed in place too
+            dual_g = (not plain_g and into is not None and not create_graph and type(g) is Dual
+                      and g._trace.batch is None and type(g.primal) is np.ndarray and type(g.tangent) is np.ndarray)
+            t_only = tonly is not None and id(t) in tonly
+            for i, p in parents:
+                gi, pl, du, take = g, plain_g, dual_g, False
+                if tonly is not None and not t_only and id(p) in tonly:
+                    # a full cotangent going into a tangent-only parent: only its tangent is kept
+                    if (id(t), i) in direct:
+                        # the rule reads only constants and is linear in g: the tangent of g is all it needs
+                        if type(g) is not Dual or g._trace is not tangent_of:
+                            continue       # no tangent: contributes nothing
+                        gi = g.tangent
+                        pl, du = type(gi) in PLAIN, False
+                    else:
+                        pl = du = False
+                        take = True
+                pshape = p.shape
+                old = p._ct
+                if into is not None and pl and (old is None or type(old) in PLAIN):
+                    # add the cotangent into a buffer of the parent's shape, in place
+                    if old is None or id(p) not in owned or _shape(old) != pshape:
+                        dt = np.result_type(gi, *(() if old is None else (old,)))
+                        buf = np.zeros(pshape, dtype=dt) if old is None else \
+                            np.array(np.broadcast_to(old, pshape), dtype=dt)
+                        owned.add(id(p))
+                    else:
+                        buf = old
+                    into[i](buf, gi, ans, *args, **params)
+                    p._ct = buf
+                    continue
+                if into is not None and du and (old is None or (id(p) in owned and type(old) is Dual
+                                                                    and old._trace is g._trace)):
+                    # the same for a dual cotangent (forward-over-reverse): primal and tangent buffers
+                    if old is None:
+                        dt = np.result_type(g.primal, g.tangent)
+                        old = _dual(np.zeros(pshape, dtype=dt), np.zeros(pshape, dtype=dt), g._trace)
+                        owned.add(id(p))
+                    into[i](old.primal, g.primal, ans, *args, **params)
+                    into[i](old.tangent, g.tangent, ans, *args, **params)
+                    p._ct = old
+                    continue
+                c = rules[i](gi, ans, *args, **params) if params else rules[i](gi, ans, *args)
+                if take:
+                    if type(c) is not Dual or c._trace is not tangent_of:
+                        continue
+                    c = c.tangent
+                if getattr(c, "shape", ()) != pshape:
+                    c = _fit(c, pshape)
+                if old is None:
+                    p._ct = c
+                else:
+                    _accumulate(p, old, c, owned)
+            if not retain_graph:
+                t._args = t._parents = t._ans = None
+        if tape is not None:
+            # leaves (the transform's inputs) are not on the tape: they collect their cotangents last
+            for t in targets:
+                if t._ct is not None and t._prim is None:
+                    results[id(t)] = (t, t._ct)
+    finally:
+        for t in order:
+            t._ct = None
+        for t in (*roots, *(targets or ())):
+            t._ct = None
+    for k, (t, g) in results.items():
+        if _shape(g) != t.shape:
+            results[k] = (t, P.broadcast_to(g, t.shape))
+    return results
+
+
+def _accumulate(p, old, c, owned):
+    """``p._ct = old + c``, in place when ``old`` is a buffer of this pass (``owned``) that can take the sum."""
+    pshape = p.shape
+    if (id(p) in owned and type(c) in PLAIN and type(old) is np.ndarray and _shape(old) == pshape
+            and np.result_type(old, c) == old.dtype):
+        np.add(old, c, out=old)
+        return
+    p._ct = new = P.add(old, c)
+    if type(new) is np.ndarray and _shape(new) == pshape:
+        owned.add(id(p))
+    else:
+        owned.discard(id(p))

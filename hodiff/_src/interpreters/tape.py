@@ -1,0 +1,72 @@
+"""The tape's entries: :class:`Node` (how a recorded value was computed) and :class:`Unsaved` (what is left of a
+value the tape did not keep).
+
+The ground floor of reverse mode: the recording interpreter (``reverse.py``) creates nodes, the backward sweep
+(``backward.py``) walks them. A node links to its parent nodes, not to tensors, so user code dropping an
+intermediate frees its array unless a VJP rule needs it.
+"""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from ..core.engine import base_value, shape_of
+
+__all__ = ["Node", "Unsaved", "leaf_node"]
+
+
+class Node:
+    """One entry of the tape: how a tensor was computed, and only what its VJP rules need to go back.
+
+    ``_prim`` is the primitive (``None`` for a leaf), ``_args`` its arguments as the rules will see them (values the
+    rules do not use are replaced by an :class:`Unsaved` carrying only shape and dtype, so their memory can be freed),
+    ``_ans`` the result if a rule uses it, ``_parents`` the ``(argument index, Node)`` pairs that need a cotangent.
+    A node does not hold its tensor's value: once user code drops an intermediate tensor, its array is freed
+    unless a rule saved it. Leaves and ``retain_grad`` nodes keep a weak reference to their tensor.
+    """
+
+    __slots__ = ("_ans", "_args", "_ct", "_params", "_parents", "_prim", "ref", "shape")
+
+    def __init__(self, prim, args, params, parents, ans, shape):
+        self._prim = prim
+        self._args = args
+        self._params = params
+        self._parents = parents
+        self._ans = ans
+        self.shape = shape
+        self._ct = None
+        self.ref = None     # a weak reference to the tensor of a leaf or of a retain_grad() node
+
+    def __repr__(self):
+        return f"<node {self._prim.name if self._prim else 'leaf'} {self.shape}>"
+
+
+def leaf_node(tensor):
+    node = Node(None, None, None, None, None, tuple(shape_of(tensor._value)))
+    node.ref = weakref.ref(tensor)
+    return node
+
+
+class Unsaved:
+    """Shape and dtype of a value a rule does not need: what is left of it on the tape."""
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, value):
+        self.shape = tuple(shape_of(value))
+        b = base_value(value)
+        self.dtype = getattr(b, "dtype", None)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<not saved: shape {self.shape}>"
+
+
+
+
+# Python and numpy scalar types: values the tape keeps whole (they cost nothing), cotangents summed with +.
+_SCALARS = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.bool_, np.int32, np.float16})

@@ -1,0 +1,253 @@
+"""Operators, methods and numpy protocols shared by every box (``Dual`` and ``Tensor``).
+
+A box behaves like the numpy array it wraps: ``+``, ``@``, ``x[i]``, ``x.sum()``, ``np.sin(x)`` all go to hodiff's
+functions (``_src/numpy/namespace.py``) and from there through ``bind``. Conversions that would drop the derivative
+(``np.asarray(box)``) raise instead.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import dispatch as D
+from . import namespace as N
+from . import shape as S
+from ..core.engine import base_value, shape_of
+
+_UFUNCS = D.HANDLED_UFUNCS
+
+
+def _rev(fn):
+    return lambda self, other: fn(other, self)
+
+
+class ArrayOps:
+    """Mixin: subclasses provide ``_base()`` (the value one level down) and may override ``_const_maker()``."""
+
+    __slots__ = ()
+    __hash__ = object.__hash__
+
+    # arithmetic
+    __add__ = N.add
+    __radd__ = _rev(N.add)
+    __sub__ = N.subtract
+    __rsub__ = _rev(N.subtract)
+    __mul__ = N.multiply
+    __rmul__ = _rev(N.multiply)
+    __truediv__ = N.divide
+    __rtruediv__ = _rev(N.divide)
+    __pow__ = N.power
+    __rpow__ = _rev(N.power)
+    __matmul__ = N.matmul
+    __rmatmul__ = _rev(N.matmul)
+    __neg__ = N.negative
+    __abs__ = N.absolute
+
+    def __pos__(self):
+        return self
+
+    def __floordiv__(self, other):
+        return D.NONDIFF[np.floor_divide](self, other)
+
+    def __rfloordiv__(self, other):
+        return D.NONDIFF[np.floor_divide](other, self)
+
+    def __mod__(self, other):
+        return N.mod(self, other)
+
+    def __rmod__(self, other):
+        return N.mod(other, self)
+
+    # comparisons carry no derivative
+    def __eq__(self, other):
+        return D.NONDIFF[np.equal](self, other)
+
+    def __ne__(self, other):
+        return D.NONDIFF[np.not_equal](self, other)
+
+    def __lt__(self, other):
+        return D.NONDIFF[np.less](self, other)
+
+    def __le__(self, other):
+        return D.NONDIFF[np.less_equal](self, other)
+
+    def __gt__(self, other):
+        return D.NONDIFF[np.greater](self, other)
+
+    def __ge__(self, other):
+        return D.NONDIFF[np.greater_equal](self, other)
+
+    # indexing and iteration
+    def __getitem__(self, idx):
+        return N.getitem(self, idx)
+
+    def __len__(self):
+        s = self.shape
+        if not s:
+            raise TypeError("len() of a 0-d array")
+        return s[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield N.getitem(self, i)
+
+    # conversions: to plain Python values (used by control flow), never to arrays silently
+    def __bool__(self):
+        return bool(base_value(self))
+
+    def __float__(self):
+        return float(self._plain_scalar("float"))
+
+    def __int__(self):
+        return int(self._plain_scalar("int"))
+
+    def _plain_scalar(self, what):
+        if self._const_maker() is None:   # a value traced by a transform: converting it would drop the derivative
+            raise TypeError(
+                f"{what}() of a value being differentiated would silently drop its derivative (math.* functions do "
+                "this too). Use hodiff/numpy functions on it, or take the value explicitly with x.item() or "
+                "hodiff.stop_gradient(x) where no derivative is wanted.")
+        return np.asarray(base_value(self)).item()
+
+    def __index__(self):
+        return base_value(self).__index__()
+
+    def item(self):
+        """The value as a Python scalar (no derivative)."""
+        return np.asarray(base_value(self)).item()
+
+    def tolist(self):
+        """The value as nested Python lists (no derivative)."""
+        return np.asarray(base_value(self)).tolist()
+
+    # array attributes, read from the plain value underneath (every box is shaped like its primal)
+    @property
+    def shape(self):
+        return tuple(shape_of(self._base()))
+
+    @property
+    def ndim(self):
+        return len(shape_of(self._base()))
+
+    @property
+    def dtype(self):
+        b = base_value(self)
+        return b.dtype if hasattr(b, "dtype") else np.asarray(b).dtype
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def at(self):
+        """Indexed updates returning a new value: ``x.at[idx].add(v)``, ``x.at[idx].set(v)``."""
+        return S._At(self)
+
+    @property
+    def T(self):
+        return N.transpose(self)
+
+    # numpy protocols
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs:
+            fn = _UFUNCS.get(ufunc)
+            if fn is not None:
+                return fn(*inputs)
+        return D.array_ufunc(self, ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return D.array_function(self, func, types, args, kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            f"a {type(self).__name__} that is being differentiated cannot be converted to a plain numpy array: "
+            "that would silently drop its derivative. Use hodiff/numpy functions on it directly, or take its value "
+            "without derivative with hodiff.stop_gradient(x) (tensors: x.detach().numpy()).")
+
+    def _const_maker(self):
+        return None
+
+    def _needs_derivative(self):
+        return True
+
+    # numpy-style methods
+    def sum(self, axis=None, keepdims=False):
+        return N.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return N.mean(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False):
+        return N.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, ddof=0, keepdims=False):
+        return N.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return N.amax(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return N.amin(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = shape[0]
+        return N.reshape(self, shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+            axes = axes[0]
+        return N.transpose(self, axes or None)
+
+    def ravel(self):
+        return S.ravel(self)
+
+    flatten = ravel
+
+    def squeeze(self, axis=None):
+        return S.squeeze(self, axis)
+
+    def dot(self, other):
+        return N.dot(self, other)
+
+    def clip(self, min=None, max=None):
+        return N.clip(self, min, max)
+
+    def norm(self, ord=None, axis=None, keepdims=False):
+        """The 2-norm (or other ``ord``), as ``torch.Tensor.norm``."""
+        return N.norm(self, ord=ord, axis=axis, keepdims=keepdims)
+
+    def exp(self):
+        return N.exp(self)
+
+    def log(self):
+        return N.log(self)
+
+    def sin(self):
+        return N.sin(self)
+
+    def cos(self):
+        return N.cos(self)
+
+    def tanh(self):
+        return N.tanh(self)
+
+    def sqrt(self):
+        return N.sqrt(self)
+
+    def abs(self):
+        return N.absolute(self)
+
+    def all(self, axis=None, keepdims=False):
+        return D.NONDIFF[np.all](self, axis=axis, keepdims=keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        return D.NONDIFF[np.any](self, axis=axis, keepdims=keepdims)
+
+    def sort(self, axis=-1):
+        return S.sort(self, axis)
+
+    def argmax(self, axis=None):
+        return D.NONDIFF[np.argmax](self, axis)
+
+    def argmin(self, axis=None):
+        return D.NONDIFF[np.argmin](self, axis)

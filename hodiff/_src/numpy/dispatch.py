@@ -1,0 +1,176 @@
+"""numpy's protocols routed to hodiff: the registries behind every box's ``__array_ufunc__``/``__array_function__``.
+
+A numpy ufunc or function applied to a hodiff value runs hodiff's composite of the same name, so existing numpy code
+is differentiated unchanged. A function with no entry raises an error that names it (never a silent fallback that
+would drop the derivative), unless no argument needs a derivative, in which case numpy runs on the plain values.
+Non-differentiable functions (comparisons, ``sign``, ``floor``, ``argmax``, ...) run on the plain values and return
+plain results (constant tensors when an eager :class:`~hodiff.Tensor` was involved).
+"""
+from __future__ import annotations
+
+import builtins
+import functools
+
+import numpy as np
+import scipy.special as sp
+
+from . import namespace as N
+from ..table import special as M
+from . import shape as S
+from . import linalg as L
+from ..core.engine import Box, base_value
+
+__all__ = ["HANDLED_FUNCTIONS", "HANDLED_UFUNCS", "NONDIFF", "array_function", "array_ufunc", "nondiff"]
+
+
+def _flat_boxes(args):
+    for a in args:
+        if isinstance(a, Box):
+            yield a
+        elif isinstance(a, (list, tuple)):
+            yield from _flat_boxes(a)
+
+
+def _plain(a):
+    if isinstance(a, Box):
+        return base_value(a)
+    if isinstance(a, (list, tuple)) and builtins.any(True for _ in _flat_boxes(a)):
+        return type(a)(_plain(b) for b in a)
+    return a
+
+
+def nondiff(fn):
+    """Wrap ``fn`` to run on plain values: its result carries no derivative."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        wrap = None
+        for b in _flat_boxes(list(args) + list(kwargs.values())):
+            wrap = b._const_maker()
+            if wrap is not None:
+                break
+        res = fn(*[_plain(a) for a in args], **{k: _plain(v) for k, v in kwargs.items()})
+        if wrap is None:
+            return res
+        if isinstance(res, tuple):
+            return tuple(wrap(r) if isinstance(r, np.ndarray) else r for r in res)
+        return wrap(res) if isinstance(res, (np.ndarray, np.generic)) else res
+    return wrapper
+
+
+_NONDIFF_UFUNCS = [np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal, np.sign,
+                   np.floor, np.ceil, np.rint, np.trunc, np.fix, np.isfinite, np.isnan, np.isinf, np.logical_and,
+                   np.logical_or, np.logical_not, np.logical_xor, np.signbit, np.floor_divide, np.heaviside]
+_NONDIFF_FUNCS = [np.argmax, np.argmin, np.argsort, np.round, np.around, np.shape, np.ndim, np.size,
+                  np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.isclose, np.allclose,
+                  np.array_equal, np.all, np.any, np.nonzero, np.count_nonzero, np.result_type,
+                  np.iscomplexobj, np.isrealobj, np.isscalar, np.searchsorted, np.digitize,
+                  np.argwhere, np.flatnonzero, np.may_share_memory, np.shares_memory]
+
+NONDIFF = {f: nondiff(f) for f in _NONDIFF_UFUNCS + _NONDIFF_FUNCS}
+
+HANDLED_UFUNCS = {
+    np.add: N.add, np.subtract: N.subtract, np.multiply: N.multiply, np.divide: N.divide,
+    np.true_divide: N.divide, np.negative: N.negative, np.positive: N.positive, np.power: N.power,
+    np.float_power: N.power, np.exp: N.exp, np.exp2: N.exp2, np.expm1: M.expm1, np.log: N.log, np.log2: N.log2,
+    np.log10: N.log10, np.log1p: M.log1p, np.sqrt: N.sqrt, np.cbrt: M.cbrt, np.square: N.square,
+    np.reciprocal: N.reciprocal, np.sin: N.sin, np.cos: N.cos, np.tan: N.tan, np.arcsin: M.arcsin,
+    np.arccos: M.arccos, np.arctan: M.arctan, np.arctan2: M.arctan2, np.sinh: M.sinh, np.cosh: M.cosh,
+    np.tanh: N.tanh, np.arcsinh: M.arcsinh, np.arccosh: M.arccosh, np.arctanh: M.arctanh, np.hypot: M.hypot,
+    np.absolute: N.absolute, np.fabs: N.absolute, np.maximum: N.maximum, np.minimum: N.minimum,
+    np.fmax: N.fmax, np.fmin: N.fmin, np.logaddexp: M.logaddexp, np.logaddexp2: M.logaddexp2,
+    np.deg2rad: N.deg2rad, np.radians: N.deg2rad, np.rad2deg: N.rad2deg, np.degrees: N.rad2deg,
+    np.remainder: N.mod, np.matmul: N.matmul,
+    sp.erf: M.erf, sp.erfc: M.erfc, sp.expit: M.expit, sp.logit: M.logit, sp.ndtr: M.ndtr,
+    sp.log_ndtr: M.log_ndtr, sp.gammaln: M.gammaln, sp.psi: M.digamma, sp.xlogy: M.xlogy, sp.xlog1py: M.xlog1py,
+}
+
+HANDLED_FUNCTIONS = {
+    np.sum: N.sum, np.mean: N.mean, np.var: N.var, np.std: N.std, np.max: N.amax, np.amax: N.amax,
+    np.min: N.amin, np.amin: N.amin, np.prod: N.prod, np.cumsum: N.cumsum, np.cumprod: N.cumprod,
+    np.average: N.average, np.ptp: N.ptp, np.reshape: N.reshape, np.transpose: N.transpose,
+    np.broadcast_to: N.broadcast_to, np.where: N.where, np.clip: N.clip, np.dot: N.dot, np.vdot: N.vdot,
+    np.inner: N.inner, np.outer: N.outer, np.tensordot: N.tensordot, np.einsum: N.einsum, np.kron: N.kron,
+    np.matmul: N.matmul, np.linalg.norm: N.norm, np.sinc: M.sinc,
+    np.ravel: S.ravel, np.swapaxes: S.swapaxes, np.moveaxis: S.moveaxis, np.expand_dims: S.expand_dims,
+    np.squeeze: S.squeeze, np.concatenate: S.concatenate, np.stack: S.stack, np.hstack: S.hstack,
+    np.vstack: S.vstack, np.split: S.split, np.array_split: S.array_split, np.tile: S.tile,
+    np.repeat: S.repeat, np.flip: S.flip, np.roll: S.roll, np.take: S.take, np.diag: S.diag,
+    np.diagonal: S.diagonal, np.trace: S.trace, np.triu: S.triu, np.tril: S.tril, np.pad: S.pad,
+    np.atleast_1d: S.atleast_1d, np.atleast_2d: S.atleast_2d, np.sort: S.sort,
+    np.take_along_axis: S.take_along_axis,
+    np.linalg.inv: L.inv, np.linalg.solve: L.solve, np.linalg.det: L.det, np.linalg.slogdet: L.slogdet,
+    np.linalg.cholesky: L.cholesky, np.linalg.eigh: L.eigh, np.linalg.eigvalsh: L.eigvalsh, np.linalg.qr: L.qr,
+    np.linalg.svd: L.svd, np.linalg.lstsq: L.lstsq, np.linalg.matrix_power: L.matrix_power,
+    np.linalg.multi_dot: L.multi_dot, np.linalg.pinv: L.pinv,
+    np.diff: S.diff, np.cross: S.cross, np.convolve: S.convolve, np.quantile: N.quantile,
+    np.percentile: N.percentile, np.median: N.median, np.nansum: N.nansum, np.nanmean: N.nanmean, np.cov: N.cov,
+}
+
+
+def register_function(numpy_function, hodiff_function):
+    """Route ``numpy_function`` applied to hodiff values to ``hodiff_function`` (for extensions)."""
+    HANDLED_FUNCTIONS[numpy_function] = hodiff_function
+
+
+def _name(f):
+    """The public dotted name of a numpy/scipy function (``numpy.linalg.eig``, ``scipy.special.erf``)."""
+    name = getattr(f, "__name__", repr(f))
+    for prefix, mod in (("numpy", np), ("numpy.linalg", np.linalg), ("numpy.fft", np.fft),
+                        ("numpy.random", np.random), ("scipy.special", sp)):
+        if getattr(mod, name, None) is f:
+            return f"{prefix}.{name}"
+    mod = getattr(f, "__module__", None) or "numpy"
+    return f"{mod}.{name}"
+
+
+def _no_rule(what, args):
+    needs = builtins.any(b._needs_derivative() for b in _flat_boxes(args))
+    if not needs:
+        return None
+    return TypeError(
+        f"hodiff has no derivative rule for {what}, so it cannot be applied to a value being differentiated "
+        "(that would silently lose the derivative). Rewrite it with supported functions (docs: 'Supported "
+        "functions'), wrap an argument that should be constant with hodiff.stop_gradient, or declare a primitive "
+        "for it (hodiff/_src/table/).")
+
+
+def array_ufunc(box, ufunc, method, inputs, kwargs):
+    """The body of every box's ``__array_ufunc__``."""
+    if method == "reduce" and ufunc is np.add and not kwargs.get("out"):
+        return N.sum(inputs[0], axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
+    if method == "reduce" and ufunc is np.multiply and not kwargs.get("out"):
+        return N.prod(inputs[0], axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
+    if method == "accumulate" and ufunc in (np.add, np.multiply) and not kwargs.get("out"):
+        return (N.cumsum if ufunc is np.add else N.cumprod)(inputs[0], axis=kwargs.get("axis", 0))
+    if kwargs.get("out") is not None:
+        raise TypeError(f"{_name(ufunc)}(..., out=...) would write a traced value into a plain array and lose "
+                        "its derivative; assign the result instead")
+    if method == "__call__":
+        fn = HANDLED_UFUNCS.get(ufunc)
+        if fn is not None:
+            extra = {k: v for k, v in kwargs.items() if k not in ("out", "casting", "order", "subok")}
+            if extra:
+                raise TypeError(f"hodiff supports {_name(ufunc)} without the keyword arguments {sorted(extra)}")
+            return fn(*inputs)
+        fn = NONDIFF.get(ufunc)
+        if fn is not None:
+            return fn(*inputs, **kwargs)
+    if method == "at":
+        raise TypeError(f"{_name(ufunc)}.at(...) updates an array in place, which would drop the derivative of "
+                        "a traced value; use x = hd.index_add(x, idx, v) (or x.at[idx].add(v) on hodiff values)")
+    what = _name(ufunc) + ("" if method == "__call__" else f".{method}")
+    err = _no_rule(what, inputs)
+    if err is not None:
+        raise err
+    return nondiff(getattr(ufunc, method))(*inputs, **kwargs)
+
+
+def array_function(box, func, types, args, kwargs):
+    """The body of every box's ``__array_function__``."""
+    fn = HANDLED_FUNCTIONS.get(func) or NONDIFF.get(func)
+    if fn is not None:
+        return fn(*args, **kwargs)
+    err = _no_rule(_name(func), list(args) + list(kwargs.values()))
+    if err is not None:
+        raise err
+    return nondiff(func)(*args, **kwargs)

@@ -1,0 +1,471 @@
+"""hodiff's numpy-like namespace: arithmetic, reductions and contractions as composites of the primitive table.
+
+Nothing here has derivative rules of its own: every function is a composition of primitives (``_src/table/``),
+so it is differentiable to any order the moment it is written. Shape functions are in ``shape.py``; the
+numpy dispatch registries that route ``np.sin(box)`` here are in ``dispatch.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import table as P
+from ..core.engine import base_value, ndim_of, shape_of
+from ..table import (
+    absolute,
+    add,
+    amax,
+    amin,
+    broadcast_to,
+    cos,
+    divide,
+    exp,
+    getitem,
+    log,
+    matmul,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    power,
+    reshape,
+    sin,
+    sqrt,
+    subtract,
+    tan,
+    tanh,
+    transpose,
+    where,
+)
+from ..table.scans import cumprod_last, cumsum_last, einsum, prod_last
+from ..table.special import (
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    cbrt,
+    cosh,
+    expm1,
+    hypot,
+    log1p,
+    logaddexp,
+    logaddexp2,
+    sinc,
+    sinh,
+)
+from ..table.linalg import svd
+from .shape import moveaxis, ravel, sort, squeeze
+
+__all__ = [
+    "abs",
+    "absolute",
+    "add",
+    "amax",
+    "amin",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "average",
+    "broadcast_to",
+    "cbrt",
+    "clip",
+    "cos",
+    "cosh",
+    "cumprod",
+    "cumsum",
+    "deg2rad",
+    "divide",
+    "dot",
+    "einsum",
+    "exp",
+    "exp2",
+    "expm1",
+    "fmax",
+    "fmin",
+    "getitem",
+    "hypot",
+    "inner",
+    "kron",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "log_softmax",
+    "logaddexp",
+    "logaddexp2",
+    "logsumexp",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "mod",
+    "multiply",
+    "negative",
+    "norm",
+    "outer",
+    "positive",
+    "power",
+    "prod",
+    "ptp",
+    "rad2deg",
+    "reciprocal",
+    "remainder",
+    "sin",
+    "sinc",
+    "sinh",
+    "softmax",
+    "sqrt",
+    "square",
+    "std",
+    "stop_gradient",
+    "subtract",
+    "sum",
+    "tan",
+    "tanh",
+    "tensordot",
+    "var",
+    "vdot",
+    "where",
+]
+
+sum = P.reduce_sum
+abs = absolute
+max = amax
+min = amin
+
+
+def positive(x):
+    """``+x``."""
+    return x
+
+
+def square(x):
+    """``x * x``."""
+    return multiply(x, x)
+
+
+def stop_gradient(x):
+    """The value of ``x`` with no derivative at any level (``Tensor.detach`` for every box)."""
+    return base_value(x)
+
+
+def clip(x, a_min=None, a_max=None):
+    """Clip ``x`` to ``[a_min, a_max]``; the derivative is 1 inside, 0 outside and 1/2 on the bounds."""
+    if a_min is not None:
+        x = maximum(x, a_min)
+    if a_max is not None:
+        x = minimum(x, a_max)
+    return x
+
+
+def _count(x, axis):
+    s = shape_of(x)
+    if axis is None:
+        return int(np.prod(s, dtype=np.int64))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    return int(np.prod([s[a] for a in axes], dtype=np.int64))
+
+
+def mean(x, axis=None, keepdims=False):
+    """Arithmetic mean over ``axis``."""
+    return divide(sum(x, axis=axis, keepdims=keepdims), float(_count(x, axis)))
+
+
+def var(x, axis=None, ddof=0, keepdims=False):
+    """Variance over ``axis`` with ``ddof`` delta degrees of freedom."""
+    d = subtract(x, mean(x, axis=axis, keepdims=True))
+    return divide(sum(multiply(d, d), axis=axis, keepdims=keepdims), float(_count(x, axis) - ddof))
+
+
+def std(x, axis=None, ddof=0, keepdims=False):
+    """Standard deviation over ``axis``."""
+    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+def tensordot(a, b, axes=2):
+    """Sum of products over the given axes, as numpy's ``tensordot``: reshaped to one matrix product."""
+    na, nb = ndim_of(a), ndim_of(b)
+    if isinstance(axes, (int, np.integer)):
+        ax_a, ax_b = list(range(na - axes, na)), list(range(axes))
+    else:
+        ax_a, ax_b = axes
+        ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
+        ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
+    ax_a = [x % na for x in ax_a]
+    ax_b = [x % nb for x in ax_b]
+    sa, sb = shape_of(a), shape_of(b)
+    free_a = [i for i in range(na) if i not in ax_a]
+    free_b = [i for i in range(nb) if i not in ax_b]
+    k = int(np.prod([sa[i] for i in ax_a], dtype=np.int64))
+    a2 = reshape(transpose(a, free_a + ax_a), (-1, k))
+    b2 = reshape(transpose(b, ax_b + free_b), (k, -1))
+    return reshape(matmul(a2, b2), tuple(sa[i] for i in free_a) + tuple(sb[i] for i in free_b))
+
+
+def dot(a, b):
+    """numpy's ``dot``: a product for scalars, ``matmul`` up to 2-D, a ``tensordot`` over (last, second-to-last)."""
+    na, nb = ndim_of(a), ndim_of(b)
+    if na == 0 or nb == 0:
+        return multiply(a, b)
+    if na <= 2 and nb <= 2:
+        return matmul(a, b)
+    return tensordot(a, b, axes=([-1], [0 if nb == 1 else -2]))
+
+
+def vdot(a, b):
+    """Dot product of the flattened arrays (real values)."""
+    return matmul(ravel(a), ravel(b))
+
+
+def inner(a, b):
+    """Sum of products over the last axes."""
+    if ndim_of(a) == 0 or ndim_of(b) == 0:
+        return multiply(a, b)
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+def outer(a, b):
+    """Outer product of the flattened arrays."""
+    return multiply(reshape(a, (-1, 1)), reshape(b, (1, -1)))
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """Vector p-norms (``ord`` None/2, 1, inf, -inf, any p > 0) and matrix norms (``'fro'``, 1, -1, inf, -inf,
+    2, -2, ``'nuc'``), as ``numpy.linalg.norm``.
+
+    The 2-norm's derivative ``x / |x|`` is not defined at ``x = 0``; there hodiff returns ``nan`` rather than
+    pretend a value.
+    """
+    nd = ndim_of(x)
+    matrix = (axis is None and nd == 2) or (isinstance(axis, tuple) and len(axis) == 2)
+    if matrix and ord not in (None, "fro"):
+        ax = (-2, -1) if axis is None else axis
+        if ord in (1, -1):
+            red = amax if ord == 1 else amin
+            return red(sum(absolute(x), axis=ax[0], keepdims=True), axis=ax, keepdims=keepdims)
+        if ord in (np.inf, -np.inf):
+            red = amax if ord == np.inf else amin
+            return red(sum(absolute(x), axis=ax[1], keepdims=True), axis=ax, keepdims=keepdims)
+        if ord == "nuc":
+            return sum(svd(x, compute_uv=False), axis=-1)
+        if ord in (2, -2):
+            s = svd(x, compute_uv=False)
+            return (amax if ord == 2 else amin)(s, axis=-1)
+        raise ValueError(f"norm: unsupported matrix ord={ord!r}")
+    if ord in (None, 2, "fro"):
+        return sqrt(sum(multiply(x, x), axis=axis, keepdims=keepdims))
+    if ord == 1:
+        return sum(absolute(x), axis=axis, keepdims=keepdims)
+    if ord == np.inf:
+        return amax(absolute(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return amin(absolute(x), axis=axis, keepdims=keepdims)
+    if isinstance(ord, (int, float)) and ord > 0:
+        return power(sum(power(absolute(x), float(ord)), axis=axis, keepdims=keepdims), 1.0 / ord)
+    raise ValueError(f"norm: unsupported ord={ord!r}")
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """``log(sum(exp(x)))`` computed stably (shifted by the maximum, which carries no derivative)."""
+    m = np.amax(base_value(x), axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    r = add(log(sum(exp(subtract(x, m)), axis=axis, keepdims=True)), m)
+    return r if keepdims else squeeze(r, axis)
+
+
+
+
+_LN2 = float(np.log(2.0))
+_LN10 = float(np.log(10.0))
+
+
+def exp2(x):
+    """``2 ** x``."""
+    return exp(multiply(_LN2, x))
+
+
+def log2(x):
+    """Base-2 logarithm."""
+    return divide(log(x), _LN2)
+
+
+def log10(x):
+    """Base-10 logarithm."""
+    return divide(log(x), _LN10)
+
+
+def reciprocal(x):
+    """``1 / x``."""
+    return divide(1.0, x)
+
+
+def deg2rad(x):
+    """Degrees to radians."""
+    return multiply(x, np.pi / 180.0)
+
+
+def rad2deg(x):
+    """Radians to degrees."""
+    return multiply(x, 180.0 / np.pi)
+
+
+def fmax(x, y):
+    """Elementwise maximum ignoring NaNs (a NaN loses); ties split the derivative evenly, like ``maximum``."""
+    xb, yb = base_value(x), base_value(y)
+    return where(np.isnan(xb), y, where(np.isnan(yb), x, maximum(x, y)))
+
+
+def fmin(x, y):
+    """Elementwise minimum ignoring NaNs."""
+    xb, yb = base_value(x), base_value(y)
+    return where(np.isnan(xb), y, where(np.isnan(yb), x, minimum(x, y)))
+
+
+def mod(x, y):
+    """``x % y`` with numpy's sign convention; derivative 1 in ``x`` and ``-floor(x / y)`` in ``y``
+    (the subgradient; the jumps themselves are not differentiable)."""
+    q = np.floor_divide(base_value(x), base_value(y))
+    return subtract(x, multiply(y, q))
+
+
+remainder = mod
+
+
+def _to_last(x, axis):
+    """``x`` with ``axis`` moved last (and flattened first when ``axis`` is None)."""
+    if axis is None:
+        return ravel(x)
+    return moveaxis(x, axis, -1)
+
+
+def _from_last(r, x, axis):
+    return r if axis is None else moveaxis(r, -1, axis)
+
+
+def cumsum(x, axis=None):
+    """Cumulative sum along ``axis`` (of the flattened array when ``axis`` is None)."""
+    return _from_last(cumsum_last(_to_last(x, axis)), x, axis)
+
+
+def cumprod(x, axis=None):
+    """Cumulative product along ``axis``; exact derivatives even where ``x`` has zeros."""
+    return _from_last(cumprod_last(_to_last(x, axis)), x, axis)
+
+
+def prod(x, axis=None, keepdims=False):
+    """Product over ``axis`` (an int, a tuple or None); exact derivatives even where ``x`` has zeros."""
+    nd = ndim_of(x)
+    axes = P.normalize_axis(axis, nd)
+    keep = [i for i in range(nd) if i - nd not in axes]
+    red = [i + nd for i in axes]
+    s = shape_of(x)
+    moved = transpose(x, keep + red)
+    r = prod_last(reshape(moved, tuple(s[i] for i in keep) + (-1,)))
+    if keepdims:
+        r = reshape(r, P.kept_shape(s, axes))
+    return r
+
+
+def kron(a, b):
+    """Kronecker product of two arrays of equal dimension (numpy's ``kron``)."""
+    na, nb = ndim_of(a), ndim_of(b)
+    if na != nb:
+        raise NotImplementedError("hodiff's kron needs operands with the same number of dimensions")
+    sa, sb = shape_of(a), shape_of(b)
+    ia = tuple(sa) + (1,) * nb
+    ib = (1,) * na + tuple(sb)
+    outer_ = multiply(reshape(a, ia), reshape(b, ib))     # axes a0..a(n-1), b0..b(n-1)
+    order = [k for i in range(na) for k in (i, na + i)]
+    return reshape(transpose(outer_, order), tuple(x * y for x, y in zip(sa, sb)))
+
+
+def softmax(x, axis=None):
+    """``exp(x) / sum(exp(x))`` along ``axis``, computed stably."""
+    return exp(log_softmax(x, axis=axis))
+
+
+def log_softmax(x, axis=None):
+    """``x - logsumexp(x)`` along ``axis``."""
+    return subtract(x, logsumexp(x, axis=axis, keepdims=True))
+
+
+def average(x, axis=None, weights=None, keepdims=False):
+    """Weighted average along ``axis``."""
+    if weights is None:
+        return mean(x, axis=axis, keepdims=keepdims)
+    w = weights
+    if ndim_of(w) == 1 and ndim_of(x) > 1 and axis is not None:
+        shape = [1] * ndim_of(x)
+        shape[axis] = shape_of(w)[0]
+        w = reshape(w, tuple(shape))
+    return divide(sum(multiply(x, w), axis=axis, keepdims=keepdims),
+                  sum(broadcast_to(w, np.broadcast_shapes(shape_of(x), shape_of(w))), axis=axis, keepdims=keepdims))
+
+
+def ptp(x, axis=None, keepdims=False):
+    """Range (maximum minus minimum) along ``axis``."""
+    return subtract(amax(x, axis=axis, keepdims=keepdims), amin(x, axis=axis, keepdims=keepdims))
+
+
+def quantile(x, q, axis=None, keepdims=False):
+    """Quantiles with numpy's default (linear) interpolation; the derivative flows to the order statistics used."""
+    if axis is None:
+        x, axis = ravel(x), -1
+    xs = moveaxis(sort(x, axis=axis), axis, -1)
+    n = shape_of(xs)[-1]
+    qa = np.asarray(base_value(q), dtype=float)
+    pos = qa * (n - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    w = pos - lo
+    lead = (slice(None),) * (ndim_of(xs) - 1)
+    r = add(multiply(getitem(xs, lead + (lo,)), 1.0 - w), multiply(getitem(xs, lead + (hi,)), w))
+    if qa.ndim:
+        r = moveaxis(r, -1, 0)
+    if keepdims:
+        r = reshape(r, shape_of(r) + (1,)) if axis == -1 else r
+    return r
+
+
+def percentile(x, q, axis=None, keepdims=False):
+    """Percentiles (``q`` in 0..100), as :func:`quantile`."""
+    return quantile(x, np.asarray(base_value(q), dtype=float) / 100.0, axis=axis, keepdims=keepdims)
+
+
+def median(x, axis=None, keepdims=False):
+    """Median along ``axis`` (the mean of the two middle values for even counts)."""
+    return quantile(x, 0.5, axis=axis, keepdims=keepdims)
+
+
+def nansum(x, axis=None, keepdims=False):
+    """Sum treating NaNs as zero (their derivative is zero)."""
+    return sum(where(np.isnan(base_value(x)), 0.0, x), axis=axis, keepdims=keepdims)
+
+
+def nanmean(x, axis=None, keepdims=False):
+    """Mean over the non-NaN entries."""
+    ok = ~np.isnan(base_value(x))
+    return divide(nansum(x, axis=axis, keepdims=keepdims), np.sum(ok, axis=axis, keepdims=keepdims))
+
+
+def cov(m, rowvar=True, ddof=1):
+    """Covariance matrix of the variables (rows, or columns with ``rowvar=False``)."""
+    if ndim_of(m) == 1:
+        m = reshape(m, (1, -1))
+    if not rowvar:
+        m = transpose(m)
+    d = subtract(m, mean(m, axis=1, keepdims=True))
+    n = shape_of(m)[1]
+    c = divide(matmul(d, transpose(d)), float(n - ddof))
+    return reshape(c, ()) if shape_of(c) == (1, 1) else c
+
+
+__all__ += ["cov", "median", "nanmean", "nansum", "percentile", "quantile"]

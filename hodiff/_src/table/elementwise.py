@@ -1,0 +1,217 @@
+"""The primitive table, elementwise arithmetic: ``add`` ... ``where``, and the factories of elementwise primitives.
+
+The table (this package) declares every differentiable operation of hodiff exactly once.
+
+Each entry gives the numpy implementation, one JVP and one VJP rule per argument, flags, a FLOP/byte cost hint and
+the domain its generated tests draw from. Everything else in hodiff (``mean``, ``dot``, ``norm``, the numpy
+dispatch, ...) is a composite of these with no rules of its own (``_src/numpy/namespace.py``).
+
+The rules are written in hodiff's own operations (the functions defined here), never in raw numpy on the data:
+when a rule runs on dual numbers, its operations propagate their tangents, which is how forward-over-reverse gives
+Hessian-vector products without any second-order rule. Only piecewise-constant quantities (masks, signs) are
+computed with numpy on the base values.
+
+JVP rules receive tangents that may carry leading batch axes (``ndim(t) - ndim(x)`` of them); they are written with
+negative axes and explicit leading shapes so that one rule serves single and batched tangents.
+"""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from ..core.engine import Box, Primitive, _hooks, base_value, bind, size_of
+from .common import NO_PARAMS, PLAIN, binary_domain, ew_cost, unary_domain
+
+
+def _op_doc(name, impl, nargs):
+    np_name = name if hasattr(np, name) else getattr(impl, "__name__", name)
+    src = "scipy.special" if getattr(impl, "__module__", None) is None and not hasattr(np, np_name) else "numpy"
+    args = "x" if nargs == 1 else "x, y"
+    return (f"Elementwise ``{src}.{np_name}({args})``, with numpy broadcasting; differentiable to any order in "
+            f"forward and reverse mode (primitive ``{name}`` of the table).")
+
+
+def unary_primitive(name, impl, jvp, vjp, cost=1, domain=(-2.0, 2.0), linear=False, needs=None):
+    p = Primitive(name, impl, (jvp,), (vjp,), elementwise=True, linear=linear, cost=ew_cost(cost),
+                  domain=unary_domain(*domain), vjp_needs=needs)
+
+    def op(x):
+        # the cases of ``bind`` inlined: plain values (most of what rules run in a backward pass), or one box
+        if type(x) in PLAIN:
+            if not _hooks:
+                return impl(x)
+        elif isinstance(x, Box):
+            tr = x._trace
+            if tr.alive:
+                return tr.process(p, (x,), NO_PARAMS)
+        else:
+            x = np.asarray(x)   # a list, a numpy scalar of another type, ...
+        return bind(p, x)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = p.doc = _op_doc(name, impl, 1)
+    op.prim = p
+    return op
+
+
+def binary_primitive(name, impl, jvps, vjps, cost=1, domain=(-2.0, 2.0), linear=False, needs=None):
+    p = Primitive(name, impl, jvps, vjps, elementwise=True, linear=linear,
+                  cost=cost if callable(cost) else ew_cost(cost),
+                  domain=binary_domain(*domain), vjp_needs=needs)
+
+    def op(x, y):
+        px, py = type(x) in PLAIN, type(y) in PLAIN
+        if px and py:
+            if not _hooks:
+                return impl(x, y)
+            return bind(p, x, y)
+        if not px and not isinstance(x, Box):
+            x = np.asarray(x)   # a list, a numpy scalar of another type, ...
+            px = True
+        if not py and not isinstance(y, Box):
+            y = np.asarray(y)
+            py = True
+        if px:
+            tr = None if py else y._trace
+        elif py:
+            tr = x._trace
+        else:   # two boxes: the common case of one trace skips bind's search
+            tr = x._trace
+            if y._trace is not tr:
+                tr = None
+        if tr is not None and tr.alive:
+            return tr.process(p, (x, y), NO_PARAMS)
+        return bind(p, x, y)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = p.doc = _op_doc(name, impl, 2)
+    op.prim = p
+    return op
+
+
+def _scalar_fast(ufunc, pyop):
+    """``ufunc`` with the operator's fast path for numpy scalars (a ufunc call on two scalars costs ~10x more);
+    two Python floats still go through numpy, so 1.0 / 0.0 is inf, as for arrays, not an exception."""
+    def impl(x, y):
+        if type(x) is float and type(y) is float:
+            return ufunc(x, y)
+        return pyop(x, y)
+    impl.__name__ = ufunc.__name__
+    return impl
+
+
+# For +, - and * the operator itself is the implementation: on arrays and numpy scalars it is the ufunc, and on
+# two Python floats it cannot raise (overflow gives inf). The op functions turn lists into arrays first.
+add = binary_primitive("add", operator.add, (lambda t, ans, x, y: t, lambda t, ans, x, y: t),
+              (lambda g, ans, x, y: g, lambda g, ans, x, y: g), linear=True, needs=((), ()))
+subtract = binary_primitive("subtract", operator.sub, (lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t)),
+                   (lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)), linear=True, needs=((), ()))
+multiply = binary_primitive("multiply", operator.mul,
+                   (lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(x, t)),
+                   (lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(g, x)), linear=True, needs=((1,), (0,)))
+divide = binary_primitive("divide", _scalar_fast(np.true_divide, operator.truediv),
+                 (lambda t, ans, x, y: divide(t, y), lambda t, ans, x, y: negative(multiply(t, divide(ans, y)))),
+                 (lambda g, ans, x, y: divide(g, y), lambda g, ans, x, y: negative(multiply(g, divide(ans, y)))),
+                 domain=(-2.0, 2.0, 0.5, 2.0), needs=((1,), (1, "ans")))
+negative = unary_primitive("negative", np.negative, lambda t, ans, x: negative(t), lambda g, ans, x: negative(g),
+                  cost=1, linear=True, needs=((),))
+
+
+def safe_log(x):
+    """log(x) where x > 0 and 0 elsewhere: the d/dy of x**y where it exists (0**y has derivative 0 in y)."""
+    if isinstance(x, (int, float)):   # keep Python numbers weakly typed, so float32 stays float32
+        return float(np.log(x)) if x > 0 else 0.0
+    xb = base_value(x)
+    bad = xb <= 0
+    if np.any(bad):
+        return where(bad, 0.0, log(where(bad, 1.0, x)))
+    return log(x)
+
+
+def _pow_dx(d, ans, x, y):
+    if isinstance(y, (int, float)) and not isinstance(y, bool):
+        if y == 2:
+            return multiply(multiply(d, 2.0), x)   # a scalar seed (from a sum) makes this one pass
+        if y == 1:
+            return d
+        if y == 0:
+            return multiply(d, 0.0)
+    ym1 = y - 1 if isinstance(y, (int, float)) else subtract(y, 1)   # a Python number stays weakly typed
+    return multiply(d, multiply(y, power(x, ym1)))
+
+
+def _pow_cost(ans, x, y, **p):
+    n = size_of(ans)
+    small = isinstance(y, (int, float)) and float(y).is_integer() and 0 <= y <= 4
+    return (max(int(y) - 1, 1) if small else 20) * n, 8 * (n + size_of(x) + size_of(y))
+
+
+def _power_impl(x, y):
+    # ndarray ** 2 (and ** 0.5, ** -1) take numpy's fast paths (square, sqrt, reciprocal): twice as fast as
+    # np.power; Python numbers keep numpy's semantics (no complex results, no ZeroDivisionError)
+    if type(x) is np.ndarray or type(x) is np.float64:   # numpy scalars follow numpy's rules with ** too
+        return x ** y
+    return np.power(x, y)
+
+
+power = binary_primitive("power", _power_impl,
+                (_pow_dx, lambda t, ans, x, y: multiply(t, multiply(ans, safe_log(x)))),
+                (_pow_dx, lambda g, ans, x, y: multiply(g, multiply(ans, safe_log(x)))),
+                cost=_pow_cost, domain=(0.5, 2.0, -2.0, 2.0), needs=((0, 1), (0, "ans")))
+exp = unary_primitive("exp", np.exp, lambda t, ans, x: multiply(t, ans), lambda g, ans, x: multiply(g, ans), cost=10, needs=(("ans",),))
+log = unary_primitive("log", np.log, lambda t, ans, x: divide(t, x), lambda g, ans, x: divide(g, x), cost=10,
+             domain=(0.2, 3.0), needs=((0,),))
+sin = unary_primitive("sin", np.sin, lambda t, ans, x: multiply(t, cos(x)), lambda g, ans, x: multiply(g, cos(x)), cost=10, needs=((0,),))
+cos = unary_primitive("cos", np.cos, lambda t, ans, x: negative(multiply(t, sin(x))),
+             lambda g, ans, x: negative(multiply(g, sin(x))), cost=10, needs=((0,),))
+tan = unary_primitive("tan", np.tan, lambda t, ans, x: multiply(t, add(1.0, power(ans, 2))),
+             lambda g, ans, x: multiply(g, add(1.0, power(ans, 2))), cost=10, domain=(-1.2, 1.2), needs=(("ans",),))
+tanh = unary_primitive("tanh", np.tanh, lambda t, ans, x: multiply(t, subtract(1.0, power(ans, 2))),
+              lambda g, ans, x: multiply(g, subtract(1.0, power(ans, 2))), cost=10, needs=(("ans",),))
+sqrt = unary_primitive("sqrt", np.sqrt, lambda t, ans, x: divide(t, multiply(2.0, ans)),
+              lambda g, ans, x: divide(g, multiply(2.0, ans)), cost=5, domain=(0.2, 3.0), needs=(("ans",),))
+
+
+def sign_of(x):
+    return np.sign(base_value(x))
+
+
+absolute = unary_primitive("absolute", np.absolute, lambda t, ans, x: multiply(t, sign_of(x)),
+                  lambda g, ans, x: multiply(g, sign_of(x)), domain=(-2.0, 2.0), needs=((0,),))
+
+
+def select_weight(x, y, first):
+    """Weight of ``x`` in max/min(x, y): 1 where x wins, 0 where it loses, 1/2 on ties (the ties are split)."""
+    xb, yb = base_value(x), base_value(y)
+    win = (xb > yb) if first else (xb < yb)
+    w = np.where(win, 1.0, np.where(xb == yb, 0.5, 0.0))
+    return w.astype(np.result_type(xb, yb, np.float32), copy=False)
+
+
+maximum = binary_primitive("maximum", np.maximum,
+                  (lambda t, ans, x, y: multiply(t, select_weight(x, y, True)),
+                   lambda t, ans, x, y: multiply(t, select_weight(y, x, True))),
+                  (lambda g, ans, x, y: multiply(g, select_weight(x, y, True)),
+                   lambda g, ans, x, y: multiply(g, select_weight(y, x, True))), needs=((0, 1), (0, 1)))
+minimum = binary_primitive("minimum", np.minimum,
+                  (lambda t, ans, x, y: multiply(t, select_weight(x, y, False)),
+                   lambda t, ans, x, y: multiply(t, select_weight(y, x, False))),
+                  (lambda g, ans, x, y: multiply(g, select_weight(x, y, False)),
+                   lambda g, ans, x, y: multiply(g, select_weight(y, x, False))), needs=((0, 1), (0, 1)))
+
+
+def _where_domain(rng):
+    (x, y), _ = binary_domain(-2.0, 2.0)(rng)
+    cond = rng.uniform(size=np.broadcast_shapes(np.shape(x), np.shape(y))) > 0.5
+    return (cond, x, y), {}
+
+
+_where = Primitive(
+    "where", np.where,
+    (None, lambda t, ans, c, x, y: where(c, t, 0.0), lambda t, ans, c, x, y: where(c, 0.0, t)),
+    (None, lambda g, ans, c, x, y: where(c, g, 0.0), lambda g, ans, c, x, y: where(c, 0.0, g)),
+    elementwise=True, linear=True, cost=ew_cost(1), domain=_where_domain, vjp_needs=((), (0,), (0,)))
+
+
+def where(condition, x, y):
+    """``x`` where ``condition`` holds, else ``y`` (differentiable in ``x`` and ``y``)."""
+    return bind(_where, base_value(condition), x, y)

@@ -1,0 +1,442 @@
+"""The primitive table, continued: dense linear algebra.
+
+Same conventions as ``prims.py``. Matrices may be stacked along leading axes (as in ``numpy.linalg``); the
+rules use ``matmul`` and last-two-axes transposes, so leading batch axes of tangents broadcast through them.
+Factorizations with several outputs (``eigh``, ``qr``, ``svd``) are single primitives whose output packs the factors
+along the second-to-last axis; ``hodiff.linalg`` unpacks them. ``cholesky`` and ``eigh`` read only the lower
+triangle of their input (as numpy does), and their rules say so: the derivative with respect to the upper
+triangle is zero.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+
+from ..core.engine import Primitive, base_value, bind, ndim_of, shape_of
+from .contractions import matmul, mT
+from .elementwise import add, divide, multiply, negative, subtract
+from .indexing import getitem, reshape
+from .scans import concatenate_
+
+
+def _size(x):
+    return int(np.prod(shape_of(x), dtype=np.int64))
+
+
+def _cubic_cost(ans, a, *rest, **p):
+    n = shape_of(a)[-1]
+    return int(2 * n ** 3 * max(1, _size(a) // max(1, n * n))), 8 * (_size(a) + _size(ans))
+
+
+def _spd(rng, n=3, batch=()):
+    a = rng.standard_normal(batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def _square_domain(rng):
+    n = int(rng.integers(2, 4))
+    return (rng.standard_normal((n, n)) + n * np.eye(n),), {}
+
+
+def _tril(x, k=0):
+    s = shape_of(x)
+    return multiply(x, np.tril(np.ones(s[-2:]), k))
+
+
+def _sym_from_lower(t):
+    """The symmetric matrix a routine that reads only the lower triangle actually sees."""
+    return add(_tril(t), mT(_tril(t, -1)))
+
+
+def _lower_adjoint(s):
+    """Adjoint of ``_sym_from_lower``: the cotangent of the stored input, given one of the symmetric matrix."""
+    return subtract(_tril(add(s, mT(s))), multiply(s, np.eye(shape_of(s)[-1])))
+
+
+def _diag_part(x):
+    n = shape_of(x)[-1]
+    i = np.arange(n)
+    return getitem(x, (slice(None),) * (ndim_of(x) - 2) + (i, i))
+
+
+def _diag_embed(d):
+    n = shape_of(d)[-1]
+    return multiply(reshape(d, tuple(shape_of(d)) + (1,)), np.eye(n))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# inv, solve, determinants
+
+_inv = Primitive(
+    "inv", np.linalg.inv,
+    (lambda t, ans, a: negative(matmul(ans, matmul(t, ans))),),
+    (lambda g, ans, a: negative(matmul(mT(ans), matmul(g, mT(ans)))),),
+    cost=_cubic_cost, domain=_square_domain)
+
+
+def inv(a):
+    """Matrix inverse (stacked matrices allowed)."""
+    return bind(_inv, a)
+
+
+def _solve_any(a, rhs, vec):
+    """solve(a, rhs) where rhs holds vectors (``vec``) possibly with leading batch axes numpy would misread."""
+    if vec and ndim_of(rhs) > 1:
+        r = solve(a, reshape(rhs, tuple(shape_of(rhs)) + (1,)))
+        return reshape(r, tuple(shape_of(r)[:-1]))
+    return solve(a, rhs)
+
+
+def _solve_jvp_a(t, ans, a, b):
+    vec = ndim_of(b) == 1
+    tx = matmul(t, ans)
+    return negative(_solve_any(a, tx, vec))
+
+
+def _solve_jvp_b(t, ans, a, b):
+    return _solve_any(a, t, ndim_of(b) == 1)
+
+
+def _solve_vjp_b(g, ans, a, b):
+    return _solve_any(mT(a), g, ndim_of(b) == 1)
+
+
+def _solve_vjp_a(g, ans, a, b):
+    gb = _solve_vjp_b(g, ans, a, b)
+    if ndim_of(b) == 1:
+        return negative(multiply(reshape(gb, tuple(shape_of(gb)) + (1,)),
+                                 reshape(ans, tuple(shape_of(ans)[:-1]) + (1, shape_of(ans)[-1]))))
+    return negative(matmul(gb, mT(ans)))
+
+
+def _solve_domain(rng):
+    (a,), _ = _square_domain(rng)
+    n = a.shape[0]
+    return (a, rng.standard_normal([(n,), (n, 2)][rng.integers(2)])), {}
+
+
+_solve = Primitive("solve", np.linalg.solve, (_solve_jvp_a, _solve_jvp_b), (_solve_vjp_a, _solve_vjp_b),
+                   cost=_cubic_cost, domain=_solve_domain)
+
+
+def solve(a, b):
+    """Solve ``a x = b`` (numpy's ``linalg.solve`` conventions: ``b`` is a vector or a stack of matrices)."""
+    return bind(_solve, a, b)
+
+
+def _trace_solve(a, t):
+    return _diag_part(solve(a, t)).sum(axis=-1)
+
+
+def _expand2(g):
+    return reshape(g, tuple(shape_of(g)) + (1, 1))
+
+
+_logabsdet = Primitive(
+    "logabsdet", lambda a: np.linalg.slogdet(a)[1],
+    (lambda t, ans, a: _trace_solve(a, t),),
+    (lambda g, ans, a: multiply(_expand2(g), mT(inv(a))),),
+    cost=_cubic_cost, domain=_square_domain)
+
+_det = Primitive(
+    "det", np.linalg.det,
+    (lambda t, ans, a: multiply(ans, _trace_solve(a, t)),),
+    (lambda g, ans, a: multiply(_expand2(multiply(g, ans)), mT(inv(a))),),
+    cost=_cubic_cost, domain=_square_domain)
+
+
+def det(a):
+    """Determinant (its derivative ``det(a) inv(a)^T`` needs ``a`` nonsingular)."""
+    return bind(_det, a)
+
+
+def slogdet(a):
+    """``(sign, log|det a|)``; the sign carries no derivative."""
+    return np.sign(np.linalg.det(base_value(a))), bind(_logabsdet, a)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# triangular solves and Cholesky
+
+def _tri_impl(a, b, lower):
+    if np.ndim(a) == 2 and np.ndim(b) <= 2:
+        return sla.solve_triangular(a, b, lower=lower, check_finite=False)
+    mask = np.tril(np.ones(np.shape(a)[-2:])) if lower else np.triu(np.ones(np.shape(a)[-2:]))
+    bb = b[..., None] if np.ndim(b) == 1 else b
+    r = np.linalg.solve(a * mask, bb)
+    return r[..., 0] if np.ndim(b) == 1 else r
+
+
+def _tri_mask(x, lower):
+    s = shape_of(x)[-2:]
+    return multiply(x, np.tril(np.ones(s)) if lower else np.triu(np.ones(s)))
+
+
+def _tri_any(a, rhs, vec, lower):
+    if vec and ndim_of(rhs) > 1 and ndim_of(a) == 2:   # batch of vectors: one solve with them as columns
+        r = solve_triangular(a, mT(reshape(rhs, (-1, shape_of(rhs)[-1]))), lower=lower)
+        return reshape(mT(r), tuple(shape_of(rhs)))
+    if vec and ndim_of(rhs) > 1:
+        r = solve_triangular(a, reshape(rhs, tuple(shape_of(rhs)) + (1,)), lower=lower)
+        return reshape(r, tuple(shape_of(r)[:-1]))
+    return solve_triangular(a, rhs, lower=lower)
+
+
+def _tri_jvp_a(t, ans, a, b, lower):
+    return negative(_tri_any(a, matmul(_tri_mask(t, lower), ans), ndim_of(b) == 1, lower))
+
+
+def _tri_jvp_b(t, ans, a, b, lower):
+    return _tri_any(a, t, ndim_of(b) == 1, lower)
+
+
+def _tri_vjp_b(g, ans, a, b, lower):
+    return _tri_any(mT(a), g, ndim_of(b) == 1, not lower)
+
+
+def _tri_vjp_a(g, ans, a, b, lower):
+    gb = _tri_vjp_b(g, ans, a, b, lower)
+    if ndim_of(b) == 1:
+        outer = multiply(reshape(gb, tuple(shape_of(gb)) + (1,)),
+                         reshape(ans, tuple(shape_of(ans)[:-1]) + (1, shape_of(ans)[-1])))
+    else:
+        outer = matmul(gb, mT(ans))
+    return negative(_tri_mask(outer, lower))
+
+
+def _tri_domain(rng):
+    n = int(rng.integers(2, 4))
+    a = np.tril(rng.standard_normal((n, n))) + n * np.eye(n)
+    lower = bool(rng.integers(2))
+    a = a if lower else a.T
+    return (a, rng.standard_normal([(n,), (n, 2)][rng.integers(2)])), {"lower": lower}
+
+
+_solve_tri = Primitive("solve_triangular", _tri_impl, (_tri_jvp_a, _tri_jvp_b), (_tri_vjp_a, _tri_vjp_b),
+                       cost=lambda ans, a, b, **p: (shape_of(a)[-1] ** 2 * max(1, _size(b) // shape_of(a)[-1]),
+                                                    8 * (_size(a) + _size(b))),
+                       domain=_tri_domain)
+
+
+def solve_triangular(a, b, lower=False):
+    """Solve ``a x = b`` for triangular ``a`` (only the ``lower`` or upper triangle of ``a`` is read)."""
+    return bind(_solve_tri, a, b, lower=bool(lower))
+
+
+def _phi(x):
+    """Lower triangle with the diagonal halved."""
+    return subtract(_tril(x), multiply(0.5, multiply(x, np.eye(shape_of(x)[-1]))))
+
+
+def _chol_jvp(t, ans, a):
+    # dL = L Phi(L^-1 dA L^-T), with dA the symmetric matrix numpy reads from t's lower triangle
+    da = _sym_from_lower(t)
+    x = solve_triangular(ans, da, lower=True)
+    x = mT(solve_triangular(ans, mT(x), lower=True))
+    return matmul(ans, _phi(x))
+
+
+def _chol_vjp(g, ans, a):
+    p = _phi(matmul(mT(ans), g))
+    s = solve_triangular(mT(ans), p, lower=False)
+    s = mT(solve_triangular(mT(ans), mT(s), lower=False))
+    return _lower_adjoint(multiply(0.5, add(s, mT(s))))
+
+
+_cholesky = Primitive("cholesky", np.linalg.cholesky, (_chol_jvp,), (_chol_vjp,), cost=_cubic_cost,
+                      domain=lambda rng: ((_spd(rng, int(rng.integers(2, 4))),), {}))
+
+
+def cholesky(a):
+    """Lower Cholesky factor ``L`` with ``a = L L^T`` (reads the lower triangle of ``a``)."""
+    return bind(_cholesky, a)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# packed factorizations: eigh, qr, svd
+
+
+def _eigh_F(w):
+    """The gap matrix as a differentiable function of the eigenvalues (needed for second derivatives)."""
+    n = shape_of(w)[-1]
+    off = ~np.eye(n, dtype=bool)
+    d = subtract(reshape(w, tuple(shape_of(w)[:-1]) + (1, n)), reshape(w, tuple(shape_of(w)) + (1,)))
+    return multiply(divide(1.0, add(d, np.where(off, 0.0, 1.0))), off.astype(float))
+
+
+def _unpack_eigh(p):
+    nd = ndim_of(p)
+    lead = (slice(None),) * (nd - 2)
+    return getitem(p, lead + (0,)), getitem(p, lead + (slice(1, None),))
+
+
+def _eigh_impl(a):
+    w, v = np.linalg.eigh(a)
+    return np.concatenate([w[..., None, :], v], axis=-2)
+
+
+def _eigh_jvp(t, ans, a):
+    w, v = _unpack_eigh(ans)
+    da = _sym_from_lower(t)
+    m = matmul(mT(v), matmul(da, v))
+    dw = _diag_part(m)
+    dv = matmul(v, multiply(_eigh_F(w), m))
+    return concatenate_([reshape(dw, tuple(shape_of(dw)[:-1]) + (1, shape_of(dw)[-1])), dv], -2)
+
+
+def _eigh_vjp(g, ans, a):
+    w, v = _unpack_eigh(ans)
+    gw, gv = _unpack_eigh(g)
+    inner = add(_diag_embed(gw), multiply(_eigh_F(w), matmul(mT(v), gv)))
+    return _lower_adjoint(matmul(v, matmul(inner, mT(v))))
+
+
+_eigh = Primitive("eigh_packed", _eigh_impl, (_eigh_jvp,), (_eigh_vjp,), cost=_cubic_cost,
+                  domain=lambda rng: ((_spd(rng, int(rng.integers(2, 4))),), {}))
+
+
+def eigh(a):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix (reads the lower triangle).
+
+    Derivatives need distinct eigenvalues: at a repeated one the eigenvectors are not differentiable.
+    """
+    return _unpack_eigh(bind(_eigh, a))
+
+
+def eigvalsh(a):
+    """Eigenvalues of a symmetric matrix."""
+    return eigh(a)[0]
+
+
+def _qr_impl(a):
+    q, r = np.linalg.qr(a)
+    return np.concatenate([q, r], axis=-2)
+
+
+def _unpack_qr(p, m):
+    lead = (slice(None),) * (ndim_of(p) - 2)
+    return getitem(p, lead + (slice(0, m),)), getitem(p, lead + (slice(m, None),))
+
+
+def _qr_jvp(t, ans, a):
+    m = shape_of(a)[-2]
+    q, r = _unpack_qr(ans, m)
+    x = mT(solve_triangular(mT(r), mT(matmul(mT(q), t)), lower=True))
+    low = _tril(x, -1)
+    omega = subtract(low, mT(low))
+    dr = matmul(subtract(x, omega), r)
+    dq = subtract(mT(solve_triangular(mT(r), mT(t), lower=True)), matmul(q, subtract(x, omega)))
+    return concatenate_([dq, dr], -2)
+
+
+def _copyltu(m):
+    low = _tril(m, -1)
+    return add(add(low, mT(low)), multiply(m, np.eye(shape_of(m)[-1])))
+
+
+def _qr_vjp(g, ans, a):
+    mm = shape_of(a)[-2]
+    q, r = _unpack_qr(ans, mm)
+    gq, gr = _unpack_qr(g, mm)
+    m = subtract(matmul(r, mT(gr)), matmul(mT(gq), q))
+    b = add(gq, matmul(q, _copyltu(m)))
+    return mT(solve_triangular(r, mT(b), lower=False))     # B R^-T
+
+
+def _qr_domain(rng):
+    m, n = [(3, 3), (4, 2), (3, 2)][rng.integers(3)]
+    u, _, vh = np.linalg.svd(rng.standard_normal((m, n)), full_matrices=False)
+    return ((u * np.linspace(3.0, 1.0, n)) @ vh,), {}   # well conditioned: singular values 3 .. 1
+
+
+_qr = Primitive("qr_packed", _qr_impl, (_qr_jvp,), (_qr_vjp,), cost=_cubic_cost, domain=_qr_domain)
+
+
+def qr(a):
+    """Reduced QR factorization ``a = Q R`` for ``a`` with at least as many rows as columns and full rank."""
+    m, n = shape_of(a)[-2:]
+    if m < n:
+        raise NotImplementedError("hodiff's qr is differentiable for matrices with rows >= columns")
+    return _unpack_qr(bind(_qr, a), m)
+
+
+def _svd_impl(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.concatenate([u, s[..., None, :], np.swapaxes(vh, -1, -2)], axis=-2)
+
+
+def _unpack_svd(p, m):
+    lead = (slice(None),) * (ndim_of(p) - 2)
+    return (getitem(p, lead + (slice(0, m),)), getitem(p, lead + (m,)), getitem(p, lead + (slice(m + 1, None),)))
+
+
+def _row(s):
+    return reshape(s, tuple(shape_of(s)[:-1]) + (1, shape_of(s)[-1]))
+
+
+def _col(s):
+    return reshape(s, tuple(shape_of(s)) + (1,))
+
+
+def _svd_F(s):
+    s2 = multiply(s, s)
+    return _eigh_F(s2)
+
+
+def _svd_jvp(t, ans, a):
+    m, _n = shape_of(a)[-2:]
+    u, s, v = _unpack_svd(ans, m)
+    F = _svd_F(s)
+    dp = matmul(mT(u), matmul(t, v))
+    ds = _diag_part(dp)
+    sr, sc = _row(s), _col(s)
+    du = matmul(u, multiply(F, add(multiply(dp, sr), multiply(sc, mT(dp)))))
+    du = add(du, divide(subtract(matmul(t, v), matmul(u, dp)), sr))
+    dv = matmul(v, multiply(F, add(multiply(sc, dp), multiply(mT(dp), sr))))
+    tu = matmul(mT(t), u)
+    dv = add(dv, divide(subtract(tu, matmul(v, mT(dp))), sr))
+    return concatenate_([du, _row(ds), dv], -2)
+
+
+def _svd_vjp(g, ans, a):
+    m, _n = shape_of(a)[-2:]
+    u, s, v = _unpack_svd(ans, m)
+    gu, gs, gv = _unpack_svd(g, m)
+    F = _svd_F(s)
+    sr, sc = _row(s), _col(s)
+    utgu = matmul(mT(u), gu)
+    vtgv = matmul(mT(v), gv)
+    core = add(add(multiply(multiply(F, subtract(utgu, mT(utgu))), sr), _diag_embed(gs)),
+               multiply(sc, multiply(F, subtract(vtgv, mT(vtgv)))))
+    out = matmul(u, matmul(core, mT(v)))
+    pu = subtract(gu, matmul(u, utgu))                 # (I - U U^T) gU
+    out = add(out, matmul(divide(pu, sr), mT(v)))
+    pv = subtract(gv, matmul(v, vtgv))                 # (I - V V^T) gV
+    out = add(out, matmul(divide(u, sr), mT(pv)))
+    return out
+
+
+def _svd_domain(rng):
+    m, n = [(3, 3), (4, 2), (2, 4), (3, 2)][rng.integers(4)]
+    a = rng.standard_normal((m, n))
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    k = min(m, n)
+    return ((u * np.linspace(3.0, 1.0, k)) @ vh,), {}
+
+
+_svd = Primitive("svd_packed", _svd_impl, (_svd_jvp,), (_svd_vjp,), cost=_cubic_cost, domain=_svd_domain)
+
+
+def svd(a, full_matrices=True, compute_uv=True):
+    """Thin singular value decomposition ``a = U diag(s) Vh`` (numpy's ``linalg.svd``).
+
+    Derivatives need distinct, nonzero singular values. ``full_matrices=True`` is only differentiable for square
+    matrices (where it equals the thin factorization); pass ``full_matrices=False`` otherwise.
+    """
+    m, n = shape_of(a)[-2:]
+    if compute_uv and full_matrices and m != n:
+        raise NotImplementedError("hodiff differentiates the thin SVD; pass full_matrices=False")
+    u, s, v = _unpack_svd(bind(_svd, a), m)
+    if not compute_uv:
+        return s
+    return u, s, mT(v)

@@ -1,0 +1,310 @@
+"""The functional API (JAX / HIPS-autograd style): transforms of plain numpy functions.
+
+Each transform opens fresh levels on entry and closes them on exit: ``grad`` and ``vjp`` a reverse level (inputs
+wrapped as :class:`~hodiff.Tensor` of that level), ``jvp`` and ``jacfwd`` a forward level (inputs wrapped as
+:class:`~hodiff.Dual`), ``hvp`` and ``hessian`` a forward level under a reverse one: the gradient comes back as a dual
+number whose tangent is the Hessian-vector product (forward-over-reverse). Transforms take and return numpy arrays
+(0-d results as numpy scalars) and nest to any depth.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..numpy import namespace as N
+from ..numpy import shape as S
+from ..core.engine import Box, base_value, shape_of
+from ..interpreters.forward import Dual, ForwardTrace
+from ..interpreters.backward import backprop
+from ..interpreters.reverse import ReverseTrace, Tensor
+from .boundary import (as_input, as_output, check_argnums, eye_chunk, float_dtype, float_zeros_like, scalar_seed,
+                       unbox_aux)
+
+__all__ = ["grad", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "value_and_grad", "vjp"]
+
+
+def value_and_grad(f, argnums=0, has_aux=False):
+    """Return a function giving ``(f(*args), gradient of f)`` in one reverse sweep.
+
+    ``f`` must return a scalar (or ``(scalar, aux)`` with ``has_aux=True``). See :func:`grad`.
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> hd.value_and_grad(lambda x: np.sum(x ** 2))(np.array([1.0, 2.0]))
+    (np.float64(5.0), array([2., 4.]))
+    """
+    @functools.wraps(f)
+    def value_and_grad_f(*args, **kwargs):
+        single, nums = check_argnums(argnums, len(args))
+        trace = ReverseTrace()
+        try:
+            args = list(args)
+            boxes = []
+            for i in nums:
+                b = Tensor._make(as_input(args[i], "grad"), trace, True)
+                args[i] = b
+                boxes.append(b)
+            res = f(*args, **kwargs)
+            aux = None
+            if has_aux:
+                if not (isinstance(res, tuple) and len(res) == 2):
+                    raise TypeError("with has_aux=True the function must return a pair (output, aux)")
+                res, aux = res
+                aux = unbox_aux(aux, trace)
+            val, seed = scalar_seed(res, trace, "grad")
+            found = {}
+            if type(res) is Tensor and res._trace is trace and res.requires_grad:
+                found = backprop([res._node], [seed], targets=[b._node for b in boxes], tape=trace.tape)
+            grads = [found[id(b._node)][1] if id(b._node) in found else float_zeros_like(b._value) for b in boxes]
+        finally:
+            trace.alive = False
+        g = as_output(grads[0]) if single else tuple(as_output(g) for g in grads)
+        return ((as_output(val), aux), g) if has_aux else (as_output(val), g)
+    return value_and_grad_f
+
+
+def grad(f, argnums=0, has_aux=False):
+    """Return a function computing the gradient of the scalar function ``f`` by reverse mode.
+
+    For ``f: R^n -> R`` (any input shape), ``grad(f)(x)`` is the array of ``df/dx_i``, of ``x``'s shape, at the cost
+    of a small constant times one evaluation of ``f``. ``f`` may be written with plain numpy functions.
+
+    Parameters
+    ----------
+    f : callable
+        Returns a scalar (0-d) value; with ``has_aux=True``, a pair ``(scalar, aux)``.
+    argnums : int or tuple of int
+        Which positional arguments to differentiate with respect to; a tuple gives a tuple of gradients.
+    has_aux : bool
+        Return ``(gradient, aux)``.
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> hd.grad(lambda x: np.sum(np.sin(x)))(np.array([0.0, np.pi]))
+    array([ 1., -1.])
+    >>> hd.grad(hd.grad(hd.grad(np.sin)))(0.7) == -np.cos(0.7)
+    np.True_
+    """
+    vg = value_and_grad(f, argnums=argnums, has_aux=has_aux)
+
+    @functools.wraps(f)
+    def grad_f(*args, **kwargs):
+        res, g = vg(*args, **kwargs)
+        return (g, res[1]) if has_aux else g
+    return grad_f
+
+
+def _map_out(out, fn):
+    if isinstance(out, (list, tuple)):
+        return type(out)(_map_out(o, fn) for o in out)
+    return fn(out)
+
+
+def jvp(f, primals, tangents):
+    """Forward mode: ``(f(*primals), J(primals) @ tangents)`` in one pass with dual numbers.
+
+    Parameters
+    ----------
+    primals, tangents : tuple
+        The point and a direction for each argument (same shapes).
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> hd.jvp(np.sin, (0.0,), (2.0,))
+    (np.float64(0.0), np.float64(2.0))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples, e.g. jvp(f, (x,), (v,))")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    trace = ForwardTrace()
+    try:
+        duals = []
+        for p, t in zip(primals, tangents):
+            p = as_input(p, "jvp")
+            t = t if isinstance(t, Box) else np.asarray(t, dtype=np.result_type(base_value(p), np.float32))
+            if tuple(shape_of(t)) != tuple(shape_of(p)):
+                raise ValueError(f"jvp: tangent shape {tuple(shape_of(t))} does not match primal shape "
+                                 f"{tuple(shape_of(p))}")
+            duals.append(Dual(p, t, trace))
+        out = f(*duals)
+    finally:
+        trace.alive = False
+
+    def split(o):
+        if type(o) is Dual and o._trace is trace:
+            return as_output(o.primal), as_output(o.tangent)
+        return as_output(o), as_output(float_zeros_like(o))
+    pairs = _map_out(out, split)
+    if isinstance(out, (list, tuple)):
+        return type(out)(p[0] for p in pairs), type(out)(p[1] for p in pairs)
+    return pairs
+
+
+def vjp(f, *primals):
+    """Reverse mode: ``(f(*primals), vjp_fn)`` where ``vjp_fn(g)`` returns the tuple of ``g^T J`` per argument.
+
+    ``f`` is recorded once; ``vjp_fn`` can be called many times (each call is one backward sweep).
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> out, vjp_fn = hd.vjp(lambda x: x * x, np.array([1.0, 3.0]))
+    >>> vjp_fn(np.ones(2))
+    (array([2., 6.]),)
+    """
+    trace = ReverseTrace()
+    try:
+        boxes = [Tensor._make(as_input(p, "vjp"), trace, True) for p in primals]
+        out = f(*boxes)
+    finally:
+        trace.alive = False
+    is_box = type(out) is Tensor and out._trace is trace
+    val = out._value if is_box else out
+    shape = tuple(shape_of(val))
+
+    def vjp_fn(g):
+        if tuple(shape_of(g)) != shape:
+            raise ValueError(f"vjp_fn: the cotangent has shape {tuple(shape_of(g))}; the output has shape {shape}")
+        found = (backprop([out._node], [g], targets=[b._node for b in boxes], retain_graph=True, tape=trace.tape)
+                 if is_box and out.requires_grad else {})
+        return tuple(as_output(found[id(b._node)][1]) if id(b._node) in found else as_output(float_zeros_like(b._value))
+                     for b in boxes)
+    return as_output(val), vjp_fn
+
+
+def hvp(f, x, v):
+    """Hessian-vector product ``H(x) v`` of a scalar function by forward-over-reverse (Pearlmutter's trick).
+
+    ``x`` is wrapped in a dual number with tangent ``v`` and the gradient is taken by reverse mode over it: the
+    gradient comes back as a dual whose tangent is ``H v``. Costs a small constant times one gradient, whatever n.
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> f = lambda x: x[0] ** 2 * x[1]
+    >>> hd.hvp(f, np.array([1.0, 2.0]), np.array([1.0, 0.0]))   # H = [[2 x1, 2 x0], [2 x0, 0]]
+    array([4., 2.])
+    """
+    fwd = ForwardTrace()
+    rev = ReverseTrace()
+    try:
+        x = as_input(x, "hvp")
+        v = v if isinstance(v, Box) else np.asarray(v, dtype=np.result_type(base_value(x), np.float32))
+        if tuple(shape_of(v)) != tuple(shape_of(x)):
+            raise ValueError(f"hvp: v has shape {tuple(shape_of(v))} but x has shape {tuple(shape_of(x))}")
+        box = Tensor._make(Dual(x, v, fwd), rev, True)
+        out = f(box)
+        _, seed = scalar_seed(out, rev, "hvp")
+        # only H v, the tangent of the gradient, is wanted: the gradient's own primal work is skipped where it can be
+        found = (backprop([out._node], [seed], targets=[box._node], tape=rev.tape, tangent_of=fwd)
+                 if type(out) is Tensor and out._trace is rev else {})
+    finally:
+        rev.alive = False
+        fwd.alive = False
+    if id(box._node) in found:
+        return as_output(found[id(box._node)][1])
+    return as_output(float_zeros_like(x))
+
+
+def jacfwd(f, argnums=0, chunk_size=None):
+    """Jacobian by forward mode: all n directions at once as one batched dual pass (or ``chunk_size`` at a time).
+
+    Returns an array of shape ``f(x).shape + x.shape``. Best when n (inputs) is small compared with outputs.
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> hd.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    @functools.wraps(f)
+    def jac(*args, **kwargs):
+        single, nums = check_argnums(argnums, len(args))
+        if not single:
+            return tuple(jacfwd(f, i, chunk_size)(*args, **kwargs) for i in nums)
+        i = nums[0]
+        x = as_input(args[i], "jacfwd")
+        xshape = tuple(shape_of(x))
+        n = int(np.prod(xshape, dtype=np.int64))
+        step = n if not chunk_size else int(chunk_size)
+        pieces, oshape = [], None
+        for start in range(0, max(n, 1), max(step, 1)):
+            k = min(step, n - start)
+            trace = ForwardTrace(batch=k)
+            try:
+                a = list(args)
+                a[i] = Dual(x, eye_chunk(n, start, k, xshape, float_dtype(x)), trace)
+                out = f(*a, **kwargs)
+            finally:
+                trace.alive = False
+            if type(out) is Dual and out._trace is trace:
+                oshape, t = tuple(shape_of(out.primal)), out.tangent
+            else:
+                oshape = tuple(shape_of(out))
+                t = np.zeros((k,) + oshape, dtype=float_dtype(x))
+            pieces.append(t)
+        t = pieces[0] if len(pieces) == 1 else S.concatenate(pieces, axis=0)
+        m = int(np.prod(oshape, dtype=np.int64))
+        return as_output(N.reshape(N.transpose(N.reshape(t, (n, m))), oshape + xshape))
+    return jac
+
+
+def jacrev(f, argnums=0, chunk_size=None):
+    """Jacobian by reverse mode: f is recorded once, then one backward sweep carries all output directions.
+
+    The cotangent seed is a batched dual number holding the identity, so all m rows come out of one sweep (or
+    ``chunk_size`` rows per sweep). Returns an array of shape ``f(x).shape + x.shape``. For a scalar ``f`` this is
+    the gradient. Best when m (outputs) is small compared with inputs.
+    """
+    @functools.wraps(f)
+    def jac(*args, **kwargs):
+        single, nums = check_argnums(argnums, len(args))
+        if not single:
+            return tuple(jacrev(f, i, chunk_size)(*args, **kwargs) for i in nums)
+        i = nums[0]
+        rev = ReverseTrace()
+        try:
+            a = list(args)
+            x = as_input(args[i], "jacrev")
+            box = Tensor._make(x, rev, True)
+            a[i] = box
+            out = f(*a, **kwargs)
+        finally:
+            rev.alive = False
+        xshape = tuple(shape_of(x))
+        is_box = type(out) is Tensor and out._trace is rev
+        val = out._value if is_box else out
+        oshape = tuple(shape_of(val))
+        if not is_box:
+            return as_output(np.zeros(oshape + xshape, dtype=float_dtype(x)))
+        if oshape == ():
+            found = backprop([out._node], [np.ones((), dtype=float_dtype(val))], targets=[box._node], tape=rev.tape)
+            return as_output(found[id(box._node)][1]) if id(box._node) in found else as_output(float_zeros_like(x))
+        m = int(np.prod(oshape, dtype=np.int64))
+        step = m if not chunk_size else int(chunk_size)
+        rows = []
+        for start in range(0, m, step):
+            k = min(step, m - start)
+            fwd = ForwardTrace(batch=k)
+            try:
+                seed = Dual(np.zeros(oshape, dtype=float_dtype(val)),
+                            eye_chunk(m, start, k, oshape, float_dtype(val)), fwd)
+                found = backprop([out._node], [seed], targets=[box._node], retain_graph=start + k < m,
+                                 tape=rev.tape)
+            finally:
+                fwd.alive = False
+            g = found[id(box._node)][1] if id(box._node) in found else None
+            rows.append(g.tangent if type(g) is Dual and g._trace is fwd
+                        else np.zeros((k,) + xshape, dtype=float_dtype(x)))
+        t = rows[0] if len(rows) == 1 else S.concatenate(rows, axis=0)
+        return as_output(N.reshape(t, oshape + xshape))
+    return jac
+
+
+jacobian = jacrev

@@ -1,0 +1,187 @@
+"""Curvature without forming the Hessian: a SciPy ``LinearOperator`` that linearizes the gradient once.
+
+:func:`hessian_operator` records the gradient of ``f`` at ``x`` with a dual number under the tape (forward-over-
+reverse) a single time, through :func:`hodiff.linearize`: the primal forward pass and the backward pass of ``f`` run
+once; every later product ``H v`` replays only the tangent sweep, as a list of numpy calls.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+from .boundary import as_input
+from .functional import value_and_grad
+from .linearize import record
+
+__all__ = ["HessianOperator", "hessian_operator"]
+
+
+class HessianOperator(LinearOperator):
+    """The Hessian of a scalar function at a point, as a symmetric ``scipy.sparse.linalg.LinearOperator``.
+
+    Made by :func:`hessian_operator`. Shape ``(n, n)`` with ``n = x.size`` (an ``x`` of any shape is flattened
+    in C order). ``matvec`` / ``@ v`` gives ``H v``; ``matmat`` / ``@ V`` gives ``H V``, replaying cache-sized
+    batches of columns at once; ``rmatvec`` and ``.T`` / ``.H`` are the operator itself (H is symmetric).
+
+    Attributes
+    ----------
+    x : ndarray
+        The point (a copy, in its original shape).
+    value, grad : float and ndarray
+        ``f(x)`` and its gradient (of ``x``'s shape), from the same recording as the products.
+    n_recordings : int
+        How many times ``f`` and its backward pass were run (once, plus once per batch size ``matmat`` uses).
+    n_products : int
+        How many vectors ``H`` has been applied to.
+    batch_elements : int
+        ``H @ V`` replays columns together in batches whose largest intermediate stays under this many elements
+        (default 2**13, 64 kB of float64: a batch that outgrows the cache is slower per column than single
+        replays); each batch size used gets a program of its own, recorded once.
+    """
+
+    batch_elements = 1 << 13
+
+    def __init__(self, f, x, args=(), kwargs=None, max_programs=4):
+        x = as_input(x, "hessian_operator")
+        x = np.array(x, copy=True)
+        if x.dtype.kind != "f":
+            raise TypeError(f"hessian_operator needs a real floating-point point; got dtype {x.dtype}")
+        self.x = x
+        self._xshape = x.shape
+        self._f = f
+        self._args = tuple(args)
+        self._kwargs = dict(kwargs or {})
+        self._programs = {}          # batch size (None: one vector) -> LinearProgram
+        self._max_programs = int(max_programs)
+        self._value = self._grad = None
+        self.n_recordings = 0
+        self.n_products = 0
+        super().__init__(dtype=x.dtype, shape=(x.size, x.size))
+
+    # recording -------------------------------------------------------------------------------------------------
+    def _vg(self, x):
+        return value_and_grad(self._f)(x, *self._args, **self._kwargs)
+
+    def record(self, batch, tangent):
+        """Record the linearized gradient for ``batch`` tangents (None: one); return H applied to ``tangent``."""
+        _, _, primals, touts, program = record(self._vg, (self.x,), None if tangent is None else (tangent,),
+                                                batch, keep=(1,))
+        self.n_recordings += 1
+        if self._value is None:
+            self._value = float(primals[0])
+            self._grad = np.array(primals[1], dtype=self.dtype, copy=True).reshape(self._xshape)
+        if len(self._programs) >= self._max_programs:
+            self._programs.pop(next(k for k in self._programs if k is not None), None)
+        self._programs[batch] = program
+        return touts[1]
+
+    def _apply(self, batch, t):
+        """``H`` applied to ``t`` (shape ``x.shape``, or ``(batch,) + x.shape``)."""
+        program = self._programs.get(batch)
+        if program is None:
+            out = self.record(batch, t)
+        else:
+            out = program(t)[1]
+        if out is None:                                # the gradient does not depend on x: H = 0
+            out = np.zeros(t.shape, dtype=self.dtype)
+        return np.asarray(out)
+
+    @property
+    def value(self):
+        if self._value is None:
+            self.record(None, None)
+        return self._value
+
+    @property
+    def grad(self):
+        if self._grad is None:
+            self.record(None, None)
+        return self._grad
+
+    # LinearOperator interface -------------------------------------------------------------------------------
+    def _matvec(self, v):
+        v = np.asarray(v)
+        if np.iscomplexobj(v) and self.dtype.kind != "c":
+            return self._matvec(v.real) + 1j * self._matvec(v.imag)
+        t = np.ascontiguousarray(v, dtype=self.dtype).reshape(self._xshape)
+        self.n_products += 1
+        return self._apply(None, t).reshape(-1)
+
+    def _matmat(self, V):
+        V = np.asarray(V)
+        if np.iscomplexobj(V) and self.dtype.kind != "c":
+            return self._matmat(V.real) + 1j * self._matmat(V.imag)
+        n, k = V.shape
+        VT = V.T                                       # columns as rows: the tangents' batch axis leads
+        out = np.empty((k, n), dtype=self.dtype)       # filled row by row, returned transposed (a view)
+        if k == 0:
+            return out.T
+        out[0] = self._matvec(VT[0])                   # records the one-vector program if needed
+        per_column = max(1, self._programs[None].max_size)
+        b = max(1, min(k - 1, self.batch_elements // per_column))
+        start = 1
+        while start < k:
+            m = min(b, k - start)
+            if m == 1:
+                out[start] = self._matvec(VT[start])
+            else:
+                T = np.ascontiguousarray(VT[start:start + m], dtype=self.dtype).reshape((m,) + self._xshape)
+                self.n_products += m
+                out[start:start + m] = self._apply(m, T).reshape(m, n)
+            start += m
+        return out.T
+
+    def _rmatvec(self, v):
+        return self._matvec(np.conj(v)).conj() if np.iscomplexobj(v) else self._matvec(v)
+
+    def _rmatmat(self, V):
+        return self._matmat(np.conj(V)).conj() if np.iscomplexobj(V) else self._matmat(V)
+
+    def _adjoint(self):
+        return self
+
+    def _transpose(self):
+        return self
+
+    def __repr__(self):
+        n = self.shape[0]
+        return f"<{n}x{n} HessianOperator of {getattr(self._f, '__name__', 'f')} with dtype={self.dtype}>"
+
+
+def hessian_operator(f, x, *args, **kwargs):
+    """The Hessian of the scalar function ``f`` at ``x`` as a ``scipy.sparse.linalg.LinearOperator``.
+
+    ``H @ v`` is the Hessian-vector product, so SciPy's iterative solvers and eigensolvers
+    (``scipy.sparse.linalg.eigsh``, ``cg``, ``minres``, ``lobpcg``) work on the curvature without forming the
+    ``n x n`` matrix. The gradient of ``f`` is linearized once, at the first product (forward-over-reverse: a dual
+    number under the tape): the forward pass of ``f``, its backward pass and everything that does not depend on
+    ``v`` are computed a single time, and each later product replays only the tangent sweep (numpy calls on
+    arrays). ``H @ V`` for a matrix ``V`` replays programs recorded for batches of tangents (cache-sized batches:
+    small problems take many columns per replay, large ones one).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs)`` returning a scalar; plain numpy code is fine.
+    x : array_like
+        The point, of any shape; the operator acts on vectors of length ``x.size`` (``x`` flattened in C order).
+    *args, **kwargs
+        Extra arguments of ``f``, held fixed (not differentiated).
+
+    Returns
+    -------
+    HessianOperator
+        A symmetric LinearOperator of shape ``(x.size, x.size)`` and ``x``'s float dtype; ``.value`` and ``.grad``
+        give ``f(x)`` and its gradient from the same recording.
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> from scipy.sparse.linalg import eigsh
+    >>> H = hd.hessian_operator(lambda x: np.sum(x ** 4) / 12, np.array([1.0, 2.0, 3.0]))
+    >>> H @ np.ones(3)                                     # diag(x^2) @ 1
+    array([1., 4., 9.])
+    >>> round(float(eigsh(H, k=1, which="LA", return_eigenvectors=False)[0]), 10)
+    9.0
+    """
+    return HessianOperator(f, x, args, kwargs)

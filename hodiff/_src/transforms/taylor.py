@@ -1,0 +1,138 @@
+"""Taylor mode as transforms: ``derivative`` (every derivative of a scalar function up to an order in one pass)
+and ``taylor`` (the Taylor coefficients of ``t -> f(x + t v)``).
+
+Over the Taylor interpreter (``interpreters/taylor.py``: truncated polynomials pushed through the table's Taylor
+rules): each transform opens a Taylor level, runs ``f`` on a :class:`~hodiff.Jet`, and reads the coefficients.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..core.engine import Box, base_value, shape_of
+from ..interpreters.taylor import Jet, TaylorTrace
+from ..numpy.shape import stack
+from .. import table as P
+from .boundary import as_input, as_output, float_zeros_like
+
+__all__ = ["derivative", "taylor"]
+
+
+def _coeff(out, trace, k):
+    """The k-th coefficient of a function's output (zeros when the output does not depend on the input)."""
+    if type(out) is Jet and out._trace is trace:
+        c = out.coeffs[k]
+        if c is not None:
+            return c
+        base = out.coeffs[0]
+    else:
+        if k == 0:
+            return out
+        base = out
+    return float_zeros_like(base)
+
+
+def _check_order(order):
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
+        raise ValueError(f"order must be a non-negative integer, got {order!r}")
+    return int(order)
+
+
+def derivative(f, order=1):
+    """The ``order``-th derivative of a scalar-to-scalar (or elementwise) function, by Taylor mode.
+
+    One pass of ``f`` on the truncated Taylor polynomial ``x + t`` gives every derivative up to ``order`` at once;
+    the ``k``-th derivative is ``k!`` times the ``t^k`` coefficient. The cost grows like ``order**2`` times one
+    evaluation of ``f`` (nesting :func:`hodiff.grad` ``k`` times grows like ``2**k``).
+
+    Parameters
+    ----------
+    f : callable
+        A function of one argument. For an array ``x`` it must be elementwise (output ``i`` depending only on
+        ``x[i]``), e.g. a numpy expression of ``x``; the result is then the elementwise derivative.
+    order : int
+        The order ``k`` of the derivative (0 gives ``f`` itself).
+
+    Returns
+    -------
+    callable
+        ``x -> f^(k)(x)``, same shape as ``f(x)``.
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> d3 = hd.derivative(np.sin, 3)
+    >>> float(d3(0.0))   # sin''' = -cos
+    -1.0
+    >>> hd.derivative(lambda x: x ** 4, 2)(np.array([1.0, 2.0]))   # 12 x^2
+    array([12., 48.])
+    """
+    order = _check_order(order)
+
+    def kth(x):
+        x = as_input(x, "derivative")
+        if order == 0:
+            return as_output(f(x))
+        trace = TaylorTrace(order)
+        try:
+            b = np.asarray(base_value(x))
+            one = np.ones(b.shape, dtype=b.dtype)
+            out = f(Jet([x, one[()] if one.ndim == 0 else one] + [None] * (order - 1), trace))
+        finally:
+            trace.alive = False
+        c = _coeff(out, trace, order)
+        return as_output(P.multiply(c, float(math.factorial(order))))
+
+    kth.__name__ = f"derivative_{order}_of_{getattr(f, '__name__', 'f')}"
+    kth.__doc__ = f"The derivative of order {order} of {getattr(f, '__name__', 'f')} (Taylor mode)."
+    return kth
+
+
+def taylor(f, x, v, order=2):
+    """Taylor coefficients ``c_0..c_k`` of ``t -> f(x + t v)``: ``c_j`` is the ``j``-th directional derivative
+    of ``f`` at ``x`` along ``v`` divided by ``j!``.
+
+    Parameters
+    ----------
+    f : callable
+        The function; called with one argument, or with several when ``x`` and ``v`` are tuples.
+    x, v : array_like or tuple
+        The point and the direction (same shapes); tuples of them for a function of several arguments.
+    order : int
+        The highest coefficient ``k``.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(k + 1,) + f(x).shape``; entry ``j`` is ``c_j``.
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> hd.taylor(lambda x: np.sum(x ** 3), np.array([1.0, 2.0]), np.array([1.0, 0.0]), order=3)
+    array([9., 3., 3., 1.])
+    """
+    order = _check_order(order)
+    multi = isinstance(x, (tuple, list))
+    xs = tuple(x) if multi else (x,)
+    vs = tuple(v) if multi else (v,)
+    if len(xs) != len(vs):
+        raise ValueError(f"taylor got {len(xs)} points but {len(vs)} directions")
+    trace = TaylorTrace(order)
+    try:
+        jets = []
+        for p, t in zip(xs, vs):
+            p = as_input(p, "taylor")
+            if not isinstance(t, Box):
+                t = np.asarray(t, dtype=np.result_type(base_value(p), np.float32))
+                t = t[()] if t.ndim == 0 else t
+            if tuple(shape_of(t)) != tuple(shape_of(p)):
+                raise ValueError(f"taylor: direction shape {tuple(shape_of(t))} does not match point shape "
+                                 f"{tuple(shape_of(p))}")
+            jets.append(Jet([p, t] + [None] * (order - 1), trace) if order else p)
+        out = f(*jets)
+    finally:
+        trace.alive = False
+    cs = [_coeff(out, trace, k) for k in range(order + 1)]
+    return as_output(stack(cs, axis=0))
