@@ -135,12 +135,12 @@ def elementwise_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
             full = list(args)
             for i, s in zip(nums, sel):
                 full[i] = s
-            return f(*full, **kwargs)
+            out = f(*full, **kwargs)
+            if isinstance(out, (tuple, list, dict)) or out is None:
+                raise TypeError(f"elementwise_grad needs a function returning one array, got {type(out).__name__}")
+            return out
 
         out, vjp_fn = hd.vjp(f_sel, *xs)
-        if isinstance(out, (tuple, list, dict)):
-            raise TypeError("elementwise_grad needs a function returning one array, got a "
-                            f"{type(out).__name__}")
         oshape = _shape(out)
         for i, x in zip(nums, xs):
             if _shape(x) != oshape:
