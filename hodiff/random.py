@@ -103,7 +103,7 @@ def uniform(low: Any = 0.0, high: Any = 1.0, size: int | tuple[int, ...] | None 
     >>> import hodiff as hd
     >>> hd.random.seed(2)
     >>> x = hd.random.uniform(-1.0, 1.0, size=4)
-    >>> bool(((x >= -1) & (x < 1)).all())
+    >>> bool((x >= -1).all()) and bool((x < 1).all())
     True
     """
     unit = _rng.random(_shape(size, low, high))

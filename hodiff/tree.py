@@ -128,6 +128,16 @@ _REGISTRY: dict[type, tuple[Callable, Callable]] = {}
 _LEAF = "leaf"
 
 
+class _NamedTupleTag:
+    """The data of a namedtuple node (a singleton, so no registered class's aux data can be mistaken for it)."""
+
+    def __repr__(self) -> str:
+        return "namedtuple"
+
+
+_NAMEDTUPLE = _NamedTupleTag()
+
+
 def register(cls: type, flatten_fn: Callable[[Any], tuple[Sequence[Any], Hashable]],
              unflatten_fn: Callable[[Hashable, list], Any]) -> None:
     """Make instances of ``cls`` pytree containers.
@@ -238,7 +248,7 @@ class TreeDef:
             keys = self.data[1] if k is collections.defaultdict else self.data
             body = "{" + ", ".join(f"{key!r}: {c._repr()}" for key, c in zip(keys, ch)) + "}"
             return body if k is dict else f"{k.__name__}({body})"
-        if self.data == "namedtuple":
+        if self.data is _NAMEDTUPLE:
             return f"{k.__name__}(" + ", ".join(f"{f}={c._repr()}" for f, c in zip(k._fields, ch)) + ")"
         return f"{k.__name__}[{self.data!r}](" + ", ".join(c._repr() for c in ch) + ")"
 
@@ -249,7 +259,7 @@ class TreeDef:
             return tuple(Key(key) for key in self.data)
         if k is collections.defaultdict:
             return tuple(Key(key) for key in self.data[1])
-        if self.data == "namedtuple":
+        if self.data is _NAMEDTUPLE:
             return tuple(Attr(f) for f in k._fields)
         return tuple(Index(i) for i in range(len(self.children)))
 
@@ -264,7 +274,7 @@ class TreeDef:
             return f"a {k.__name__} with keys {list(keys)!r}"
         if k in (list, tuple):
             return f"a {k.__name__} of length {len(self.children)}"
-        if self.data == "namedtuple":
+        if self.data is _NAMEDTUPLE:
             return f"a {k.__name__} namedtuple"
         return f"a {k.__name__} (aux data {self.data!r})"
 
@@ -301,7 +311,7 @@ class TreeDef:
             d = dict(zip(self.data[1], vals))
             keys = self._order if self._order is not None else self.data[1]
             return collections.defaultdict(self.data[0], ((key, d[key]) for key in keys))
-        if self.data == "namedtuple":
+        if self.data is _NAMEDTUPLE:
             return k(*vals)
         return _REGISTRY[k][1](self.data, vals)
 
@@ -328,7 +338,7 @@ def _flatten(x, out: list, is_leaf) -> TreeDef:
         children, aux = _REGISTRY[t][0](x)
         return TreeDef(t, aux, tuple(_flatten(c, out, is_leaf) for c in children))
     if _is_namedtuple(x):
-        return TreeDef(t, "namedtuple", tuple(_flatten(c, out, is_leaf) for c in x))
+        return TreeDef(t, _NAMEDTUPLE, tuple(_flatten(c, out, is_leaf) for c in x))
     if t is collections.OrderedDict:
         keys = tuple(x)
         return TreeDef(t, keys, tuple(_flatten(x[k], out, is_leaf) for k in keys))

@@ -231,3 +231,13 @@ def test_shape_and_argument_errors():
     for bad in (1.5, "0", (), True):
         with pytest.raises(TypeError, match="argnums must be an int"):
             elementwise_grad(lambda x: x, argnums=bad)(X)
+
+
+def test_docstring_examples(monkeypatch):
+    import doctest
+
+    from hodiff import _elementwise_grad
+    monkeypatch.setattr(hd, "elementwise_grad", elementwise_grad, raising=False)   # until __init__ exports it
+    for mod in (hd.random, _elementwise_grad):
+        res = doctest.testmod(mod)
+        assert res.failed == 0 and res.attempted >= 3, mod.__name__

@@ -428,3 +428,21 @@ def test_no_engine_imports():
                 ok = node.module in {"__future__", "typing", "collections"} or (
                     node.level == 1 and node.module in {"tree", "_tree_nest"})
                 assert ok, f"{name} imports {node.module}"
+
+
+def test_registered_aux_cannot_pass_for_a_namedtuple():
+    class Box1:
+        def __init__(self, v, tag):
+            self.v, self.tag = v, tag
+    tree.register(Box1, lambda b: ((b.v,), b.tag), lambda tag, ch: Box1(ch[0], tag))
+    back = tree.unflatten(tree.structure(Box1(1.0, "namedtuple")), [2.0])
+    assert isinstance(back, Box1) and back.v == 2.0 and back.tag == "namedtuple"
+
+
+def test_docstring_examples():
+    import doctest
+
+    from hodiff import _tree_nest
+    for mod in (tree, _tree_nest):
+        res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+        assert res.failed == 0 and res.attempted > 5, mod.__name__
