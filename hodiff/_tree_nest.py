@@ -11,6 +11,8 @@ differentiable.
 """
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -85,10 +87,10 @@ def check_leaves(tree: Any, what: str, root_name: str = "params") -> tuple[list,
     TypeError: grad: params["w"] is an int64 array; derivatives need floating-point leaves (pass ...)
     """
     lv, td = flatten(tree)
-    for path, x in zip(td.paths(), lv):
+    for k, x in enumerate(lv):
         problem = _leaf_problem(x)
         if problem is not None:
-            raise TypeError(f"{what}: {path_str(path, root_name)} is {problem[0]}; {problem[1]}")
+            raise TypeError(f"{what}: {path_str(td.paths()[k], root_name)} is {problem[0]}; {problem[1]}")
     return lv, td
 
 
@@ -125,8 +127,8 @@ class Layout:
         self.treedef = treedef
         self.shapes = tuple(tuple(int(d) for d in s) for s in shapes)
         self.dtypes = tuple(np.dtype(d) for d in dtypes)
-        self.sizes = tuple(int(np.prod(s, dtype=np.int64)) for s in self.shapes)
-        self.offsets = tuple(int(o) for o in np.cumsum((0,) + self.sizes[:-1])) if self.sizes else ()
+        self.sizes = tuple(math.prod(s) for s in self.shapes)
+        self.offsets = tuple(itertools.accumulate(self.sizes[:-1], initial=0)) if self.sizes else ()
         self.size = sum(self.sizes)
         self.dtype = np.result_type(*self.dtypes) if self.dtypes else np.dtype(np.float64)
 
@@ -138,9 +140,9 @@ class Layout:
         lv, td = flatten(tree)
         if td != self.treedef:
             raise ValueError(f"Layout.ravel: the tree has structure {td!r}, this layout is for {self.treedef!r}")
-        for path, x, shape in zip(td.paths(), lv, self.shapes):
+        for k, (x, shape) in enumerate(zip(lv, self.shapes)):
             if tuple(np.shape(x)) != shape:
-                raise ValueError(f"Layout.ravel: {path_str(path, 'tree')} has shape {tuple(np.shape(x))}, this "
+                raise ValueError(f"Layout.ravel: {path_str(td.paths()[k], 'tree')} has shape {tuple(np.shape(x))}, this "
                                  f"layout has {shape} there")
         return _concat(lv, self.dtype)
 
@@ -189,16 +191,20 @@ def layout(tree: Any, what: str = "ravel", root_name: str = "tree") -> Layout:
     TypeError
         For a leaf that is not floating point (Python ``int`` and ``float`` count as float64), naming its path.
     """
+    return _layout(tree, what, root_name)[0]
+
+
+def _layout(tree, what, root_name) -> tuple[Layout, list]:
     lv, td = flatten(tree)
     shapes, dtypes = [], []
-    for path, x in zip(td.paths(), lv):
+    for k, x in enumerate(lv):
         problem = _leaf_problem(x)
         if problem is not None:
-            raise TypeError(f"{what}: {path_str(path, root_name)} is {problem[0]}; a raveled vector needs "
+            raise TypeError(f"{what}: {path_str(td.paths()[k], root_name)} is {problem[0]}; a raveled vector needs "
                             "floating-point leaves (pass np.asarray(..., dtype=float))")
         shapes.append(np.shape(x))
         dtypes.append(x.dtype if hasattr(x, "dtype") else np.float64)
-    return Layout(td, shapes, dtypes)
+    return Layout(td, shapes, dtypes), lv
 
 
 def ravel(tree: Any) -> tuple[Any, Callable[[Any], Any]]:
@@ -232,8 +238,8 @@ def ravel(tree: Any) -> tuple[Any, Callable[[Any], Any]]:
     >>> unravel(flat * 2)["b"]
     np.float32(6.0)
     """
-    lay = layout(tree)
-    return _concat(flatten(tree)[0], lay.dtype), lay.unravel
+    lay, lv = _layout(tree, "ravel", "tree")
+    return _concat(lv, lay.dtype), lay.unravel
 
 
 def _as_block(block, shape, plain):

@@ -44,6 +44,8 @@ from __future__ import annotations
 import collections
 from typing import Any, Callable, Hashable, NamedTuple, Sequence
 
+import numpy as np
+
 __all__ = [
     "Attr",
     "Index",
@@ -208,11 +210,13 @@ class TreeDef:
 
     __slots__ = ("kind", "data", "children", "num_leaves", "_order", "_hash")
 
-    def __init__(self, kind, data=None, children: tuple = (), order=None):
+    def __init__(self, kind, data=None, children: tuple = (), order=None, num_leaves=None):
         self.kind = kind            # _LEAF, dict, OrderedDict, defaultdict, list, tuple, None, a namedtuple/registered
         self.data = data            # sorted keys (dicts), aux data (registered classes), default_factory, ...
         self.children = children
-        self.num_leaves = 1 if kind is _LEAF else sum(c.num_leaves for c in children)
+        if num_leaves is None:
+            num_leaves = 1 if kind is _LEAF else sum(c.num_leaves for c in children)
+        self.num_leaves = num_leaves
         self._order = order         # a dict's insertion order (not part of the structure)
         self._hash = None
 
@@ -318,6 +322,12 @@ class TreeDef:
 
 _LEAF_DEF = TreeDef(_LEAF)
 _NONE_DEF = TreeDef(None)
+_LEAF_TYPES = frozenset([np.ndarray, np.float64, np.float32, float, int])
+
+
+def _node(kind, data, items, out, is_leaf, order=None) -> TreeDef:
+    start = len(out)
+    return TreeDef(kind, data, tuple([_flatten(c, out, is_leaf) for c in items]), order, len(out) - start)
 
 
 def _flatten(x, out: list, is_leaf) -> TreeDef:
@@ -326,27 +336,26 @@ def _flatten(x, out: list, is_leaf) -> TreeDef:
         out.append(x)
         return _LEAF_DEF
     if t is list or t is tuple:
-        return TreeDef(t, None, tuple(_flatten(c, out, is_leaf) for c in x))
+        return _node(t, None, x, out, is_leaf)
     if t is dict:
         keys = _sorted_keys(x)
-        ch = tuple(_flatten(x[k], out, is_leaf) for k in keys)
         order = tuple(x)
-        return TreeDef(dict, keys, ch, None if order == keys else order)
+        return _node(dict, keys, [x[k] for k in keys], out, is_leaf, None if order == keys else order)
     if x is None:
         return _NONE_DEF
     if t in _REGISTRY:
         children, aux = _REGISTRY[t][0](x)
-        return TreeDef(t, aux, tuple(_flatten(c, out, is_leaf) for c in children))
+        return _node(t, aux, children, out, is_leaf)
     if _is_namedtuple(x):
-        return TreeDef(t, _NAMEDTUPLE, tuple(_flatten(c, out, is_leaf) for c in x))
+        return _node(t, _NAMEDTUPLE, x, out, is_leaf)
     if t is collections.OrderedDict:
         keys = tuple(x)
-        return TreeDef(t, keys, tuple(_flatten(x[k], out, is_leaf) for k in keys))
+        return _node(t, keys, [x[k] for k in keys], out, is_leaf)
     if t is collections.defaultdict:
         keys = _sorted_keys(x)
-        ch = tuple(_flatten(x[k], out, is_leaf) for k in keys)
         order = tuple(x)
-        return TreeDef(t, (x.default_factory, keys), ch, None if order == keys else order)
+        return _node(t, (x.default_factory, keys), [x[k] for k in keys], out, is_leaf,
+                     None if order == keys else order)
     out.append(x)
     return _LEAF_DEF
 
@@ -375,6 +384,8 @@ def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[li
     >>> flatten([1.0, (2.0, None), {"b": 3.0, "a": 4.0}])
     ([1.0, 2.0, 4.0, 3.0], TreeDef([*, (*, None), {'a': *, 'b': *}]))
     """
+    if is_leaf is None and type(tree) in _LEAF_TYPES:      # the common single-array argument, without the walk
+        return [tree], _LEAF_DEF
     out: list = []
     td = _flatten(tree, out, is_leaf)
     return out, td
