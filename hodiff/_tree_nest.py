@@ -31,6 +31,8 @@ _FLOAT_ADVICE = "derivatives need floating-point leaves (pass np.asarray(..., dt
 
 def _leaf_problem(x) -> tuple[str, str] | None:
     """What a leaf is and what to do, when it cannot be differentiated; None when it can."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":     # the common case first
+        return None
     if isinstance(x, (bool, np.bool_)):
         return f"a bool ({x!r})", _FLOAT_ADVICE
     if isinstance(x, (int, float)) and not isinstance(x, np.generic):
@@ -142,8 +144,8 @@ class Layout:
             raise ValueError(f"Layout.ravel: the tree has structure {td!r}, this layout is for {self.treedef!r}")
         for k, (x, shape) in enumerate(zip(lv, self.shapes)):
             if tuple(np.shape(x)) != shape:
-                raise ValueError(f"Layout.ravel: {path_str(td.paths()[k], 'tree')} has shape {tuple(np.shape(x))}, this "
-                                 f"layout has {shape} there")
+                raise ValueError(f"Layout.ravel: {path_str(td.paths()[k], 'tree')} has shape {tuple(np.shape(x))}, "
+                                 f"this layout has {shape} there")
         return _concat(lv, self.dtype)
 
     def unravel(self, flat: Any) -> Any:

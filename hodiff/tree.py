@@ -496,7 +496,7 @@ def map(f: Callable[..., Any], tree: Any, *rest: Any, is_leaf: Callable[[Any], b
     return td._build(iter([f(*xs) for xs in zip(lv, *others)]))
 
 
-# The leaf checks, the raveled views of trees and the nesting of Jacobians live beside (pure numpy too); imported last because they
-# build on the functions above.
+# The leaf checks, the raveled views of trees and the nesting of Jacobians live beside (pure numpy too); imported
+# last because they build on the functions above.
 from ._tree_nest import (  # noqa: E402
     Layout, check_leaves, flat_jacobian, layout, nest_hessian, nest_jacobian, ravel)
