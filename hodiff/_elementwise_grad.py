@@ -21,8 +21,8 @@ With several differentiated arguments the directions are drawn for all of them a
 
 In floating point, output ``i`` passes when ``|a_i - b_i| <= r (max(|a_i|, |b_i|) + s)`` with ``a = J v``,
 ``b = (1^T J) * v``, ``r = sqrt(eps)`` of the output's dtype (``1.5e-8`` in float64) and ``s`` the largest finite
-``max(|a_k|, |b_k|)``; equal infinities and NaN on both sides pass. So a coupling whose effect is below that bound
-can go unnoticed (and then changes the result by about as little). The check is local: it is about ``J`` at the
+``max(|a_k|, |b_k|)``; equal infinities and NaN on both sides pass. So a coupling whose effect in direction ``v`` is
+below that bound can go unnoticed. The check is local: it is about ``J`` at the
 point given, which is the point the result is for. The direction comes from a fixed seed, so a given call is
 accepted or refused the same way every time. Cost: one forward-mode pass, about as much as the reverse pass;
 ``check=False`` skips it.
