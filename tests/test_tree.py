@@ -447,3 +447,15 @@ def test_docstring_examples():
     for mod in (tree, _tree_nest):
         res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
         assert res.failed == 0 and res.attempted > 5, mod.__name__
+
+
+def test_nest_jacobian_of_traced_matrix_is_differentiable():
+    lout, lin = tree.layout([np.zeros(2)]), tree.layout({"a": np.zeros(1), "b": np.zeros((1, 2))})
+    M = np.arange(6.0).reshape(2, 3)
+
+    def f(m):      # sum of squares of the "b" block of the nested form: d/dm = 2 m on columns 1, 2, 0 on column 0
+        return np.sum(tree.nest_jacobian(m, lout, lin)[0]["b"] ** 2)
+
+    g = hd.grad(f)(M)
+    np.testing.assert_array_equal(g, np.array([[0.0, 2.0, 4.0], [0.0, 8.0, 10.0]]))
+    assert tree.nest_jacobian(M, lout, lin)[0]["b"].shape == (2, 1, 2)
