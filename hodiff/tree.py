@@ -154,6 +154,8 @@ def register(cls: type, flatten_fn: Callable[[Any], tuple[Sequence[Any], Hashabl
     unflatten_fn : callable
         ``unflatten_fn(aux, children) -> obj``, rebuilding an instance from ``aux`` and a list of children.
 
+    Registering a class again replaces its functions (re-running a notebook cell is fine).
+
     Examples
     --------
     >>> class Pair:
@@ -167,6 +169,8 @@ def register(cls: type, flatten_fn: Callable[[Any], tuple[Sequence[Any], Hashabl
         raise TypeError(f"register needs a class, got {cls!r}")
     if cls in (dict, list, tuple, type(None), collections.OrderedDict, collections.defaultdict):
         raise ValueError(f"{cls.__name__} is already a pytree container")
+    if cls in _LEAF_TYPES:
+        raise ValueError(f"{cls.__name__} values are always leaves")
     if not (callable(flatten_fn) and callable(unflatten_fn)):
         raise TypeError("register(cls, flatten_fn, unflatten_fn): both functions must be callable")
     _REGISTRY[cls] = (flatten_fn, unflatten_fn)

@@ -245,6 +245,8 @@ def test_register_user_class():
 def test_register_refuses_builtins_and_non_classes():
     with pytest.raises(ValueError, match="already a pytree container"):
         tree.register(dict, lambda d: ((), None), lambda a, c: {})
+    with pytest.raises(ValueError, match="always leaves"):
+        tree.register(np.ndarray, lambda d: ((), None), lambda a, c: {})
     with pytest.raises(TypeError, match="needs a class"):
         tree.register("Affine", lambda d: ((), None), lambda a, c: {})
 
