@@ -109,7 +109,8 @@ class Run:
                 res2 = FC.check_program(small, only={rel})
                 self.failures.append(reproducer(small, rel, res2["fail"].get(rel, detail)))
             else:
-                self.failures.append({"relation": rel, "command": reproducer(prog, rel, "")["command"]})
+                self.failures.append({"relation": rel, "command": reproducer(prog, rel, "")["command"],
+                                      "primitives": sorted({st["prim"] for st in prog["steps"]})})
 
     def summary(self):
         rate = self.programs / max(self.seconds, 1e-9)
