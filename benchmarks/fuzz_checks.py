@@ -192,10 +192,11 @@ class _Memo:
 
 def _floor(q, order):
     """Scale floor: a second or third derivative that vanishes by cancellation is rounding residue of O(|g|),
-    O(|H|) terms, so its comparisons are relative to at least 1e-3 of those (inputs and weights are O(1))."""
+    O(|H|) terms, so its comparisons are relative to at least 1e-3 of those (inputs, directions and weights are
+    O(1); a floor of 1 would hide the programs' often small curvature, ~0.05^2 per primitive)."""
     if order < 2:
         return 1e-300
-    big = [1.0, float(np.max(np.abs(q("grad")), initial=0.0))]
+    big = [1e-300, float(np.max(np.abs(q("grad")), initial=0.0))]
     if order == 3:
         big.append(float(np.max(np.abs(q("hessian")), initial=0.0)))
     return 1e-3 * max(big)

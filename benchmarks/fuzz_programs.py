@@ -7,12 +7,13 @@ A program is a list of steps. Step ``j`` applies one primitive of ``hd.PRIMITIVE
 entry's own ``domain(rng)`` (the inputs the table's tests use), with every differentiable argument moved by a
 smooth, bounded function of an earlier value ``u`` (the input ``x`` or an earlier step's output)::
 
-    arg = a0 + c * reshape(P @ squash(ravel(u)), a0.shape)
+    arg = a0 + c * reshape(P @ squash(g * ravel(u)), a0.shape)
 
 ``squash`` is one of ``tanh, sin, erf, 2/pi arctan, expit - 1/2`` (all with values in [-1, 1] and slope <= 1) and
 ``P`` is a fixed random matrix whose rows have unit L1 norm, so ``|arg - a0| <= c`` entrywise *whatever* ``x`` is:
 every argument stays in the box of half-width ``c = 0.05`` around a valid domain point, inside the margins the
-table's domains keep for their own finite differences (0.1). The program's vector output ``y`` is the
+table's domains keep for their own finite differences (0.1). The gain ``g = 1 / max(1, max |u|)`` at the program's
+point (a constant of the step) keeps the squash out of saturation there. The program's vector output ``y`` is the
 concatenation of every value no later step consumed; its scalar output is ``s = sum(w * y)`` for fixed weights.
 
 The same interpreter runs on hodiff's boxes (``np.tanh`` etc. dispatch to hodiff) and on plain arrays (``hd.bind``
@@ -79,14 +80,23 @@ def domain(step: dict):
     return prim, list(args), dict(params)
 
 
-def run(prog: dict, x, values: bool = False):
-    """Evaluate ``prog`` at ``x`` (a vector); returns the output vector ``y`` (or every value, if ``values``)."""
+def run(prog: dict, x, values: bool = False, set_gains: bool = False):
+    """Evaluate ``prog`` at ``x`` (a vector); returns the output vector ``y`` (or every value, if ``values``).
+
+    ``set_gains`` (at the program's own point, when it is built) fixes each step's ``gain``, the factor its source
+    is multiplied by before the squash: ``1 / max(1, max |u|)`` at the point, so squash inputs are O(1) there. A
+    saturated squash (``expit(30)``) would make derivatives of ~1e-13 whose rules, each correct, differ by
+    cancellation in ``1 - expit`` at the 1e-9 level: rounding, not a bug, and no use to a fuzzer.
+    """
     vals = [x]
     for step in prog["steps"]:
         prim, args, params = domain(step)
-        for i, src in zip(diff_args(prim, args), step["src"]):
+        for i, src, k in zip(diff_args(prim, args), step["src"], range(len(step["src"]))):
             a0 = np.asarray(args[i], dtype=float)
-            u = np.ravel(squash(step["mix"], vals[src]))
+            if set_gains:
+                step.setdefault("gain", [1.0] * len(step["src"]))[k] = \
+                    1.0 / max(1.0, float(np.max(np.abs(np.asarray(vals[src], dtype=float)), initial=0.0)))
+            u = np.ravel(squash(step["mix"], vals[src] * step.get("gain", [1.0] * len(step["src"]))[k]))
             P = _mixer(step["pseed"], i, a0.size, int(np.size(vals[src])))
             args[i] = a0 + C_MIX * np.reshape(P @ u, a0.shape)
         vals.append(hd.bind(prim, *args, **params))
@@ -128,7 +138,7 @@ def direction(prog: dict, k: int = 0) -> np.ndarray:
 
 def refresh(prog: dict) -> dict:
     """Recompute the value sizes (after a step was removed or rewired)."""
-    vals = run(prog, point(prog), values=True)
+    vals = run(prog, point(prog), values=True, set_gains=True)
     prog["sizes"] = [int(np.size(v)) for v in vals]
     return prog
 
@@ -162,7 +172,7 @@ def remove_step(prog: dict, j: int) -> dict:
         if t == j:
             continue
         src = [repl if s == j else (s - 1 if s > j else s) for s in step["src"]]
-        steps.append(dict(step, src=src))
+        steps.append({k: v for k, v in step.items() if k != "gain"} | {"src": src})
     new["steps"] = steps
     new["sizes"] = [prog["n"]] + [-1] * len(steps)
     return refresh(new)
