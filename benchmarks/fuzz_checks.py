@@ -191,12 +191,16 @@ class _Memo:
 
 
 def _floor(q, order):
-    """Scale floor: a second or third derivative that vanishes by cancellation is rounding residue of O(|g|),
-    O(|H|) terms, so its comparisons are relative to at least 1e-3 of those (inputs, directions and weights are
-    O(1); a floor of 1 would hide the programs' often small curvature, ~0.05^2 per primitive)."""
-    if order < 2:
+    """Scale floor for quantities that vanish by cancellation, which then come out as rounding residue of the
+    terms that cancelled: a first derivative (``g = w @ J``, ``g . v``: sums of up to ~50 terms of size |J|,
+    directions and weights being O(1)) is compared at no less than 1e-2 |J|, i.e. 1e-14 |J| absolute, above a
+    residue of 50 eps |J|; a second (third) derivative at no less than 1e-3 max(1, |g|) (and |H|), the tests'
+    rule: 1e-15 absolute, which still resolves 1e-8 of the programs' smallest curvatures (~1e-7)."""
+    if order == 0:
         return 1e-300
-    big = [1e-300, float(np.max(np.abs(q("grad")), initial=0.0))]
+    if order == 1:
+        return 1e-2 * float(np.max(np.abs(q("jacrev")), initial=0.0)) + 1e-300
+    big = [1.0, float(np.max(np.abs(q("grad")), initial=0.0))]
     if order == 3:
         big.append(float(np.max(np.abs(q("hessian")), initial=0.0)))
     return 1e-3 * max(big)
