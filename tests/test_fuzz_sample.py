@@ -17,11 +17,16 @@ import pytest
 
 import hodiff as hd
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
-
-import fuzz_checks as FC  # noqa: E402
-import fuzz_oracle as FO  # noqa: E402
-import fuzz_programs as FP  # noqa: E402
+# the fuzzer's modules live in benchmarks/ (imported by plain name); the folder leaves sys.path again so that its
+# other modules (run, timing, problems, ...) cannot shadow anything for later tests
+_BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
+sys.path.insert(0, _BENCH)
+try:
+    import fuzz_checks as FC  # noqa: E402
+    import fuzz_oracle as FO  # noqa: E402
+    import fuzz_programs as FP  # noqa: E402
+finally:
+    sys.path.remove(_BENCH)
 
 SEED = 2026
 COUNT = 60
