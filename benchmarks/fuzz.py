@@ -66,12 +66,15 @@ class Run:
         self.fail = collections.Counter()
         self.failures = []
         self.seconds = 0.0
+        self.only = None
+        self.max_steps = 5
 
     def state(self):
         return {"seed": self.seed, "start": self.start, "next": self.next, "stop": self.stop, "out": self.out,
                 "programs": self.programs, "relations": self.relations, "seconds": self.seconds,
                 "inconclusive": dict(self.inconclusive), "unsupported": dict(self.unsupported),
-                "fail": dict(self.fail)}
+                "fail": dict(self.fail), "only": sorted(self.only) if self.only else None,
+                "max_steps": self.max_steps}
 
     @classmethod
     def load(cls, path):
@@ -79,6 +82,7 @@ class Run:
             st = json.load(fh)
         run = cls(st["seed"], st["start"], st["stop"], st["out"])
         run.next = st["next"]
+        run.only, run.max_steps = (set(st["only"]) if st.get("only") else None), st.get("max_steps", 5)
         run.programs, run.relations, run.seconds = st["programs"], st["relations"], st["seconds"]
         run.inconclusive.update(st["inconclusive"])
         run.unsupported.update(st["unsupported"])
@@ -132,7 +136,8 @@ def main(argv=None) -> int:
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--out", default="fuzz_out")
-    ap.add_argument("--state", help="resume the run saved in this state file")
+    ap.add_argument("--state", help="resume the run saved in this state file (its seed, range, --only and "
+                                    "--max-steps; edit its 'stop' to extend it)")
     ap.add_argument("--replay", help="re-check the reproducers in this failures.json")
     ap.add_argument("--only", nargs="*", help="check only these relations")
     ap.add_argument("--max-steps", type=int, default=5)
@@ -151,13 +156,16 @@ def main(argv=None) -> int:
                 bad += still
                 print(("STILL FAILS " if still else "now passes  ") + rec["relation"] + "\n" + rec["description"])
         return 1 if bad else 0
-    run = Run.load(a.state) if a.state else Run(a.seed, a.start, a.start + a.count, a.out)
-    only = set(a.only) if a.only else None
+    if a.state:
+        run = Run.load(a.state)
+    else:
+        run = Run(a.seed, a.start, a.start + a.count, a.out)
+        run.only, run.max_steps = (set(a.only) if a.only else None), a.max_steps
     last = t0 = time.perf_counter()
     base = run.seconds
     while run.next < run.stop:
-        prog = FP.draw_program(run.seed, run.next, a.max_steps)
-        run.record(prog, FC.check_program(prog, only))
+        prog = FP.draw_program(run.seed, run.next, run.max_steps)
+        run.record(prog, FC.check_program(prog, run.only))
         run.next += 1
         now = time.perf_counter()
         run.seconds = base + now - t0
