@@ -52,6 +52,16 @@ def replace(mask: np.ndarray, x: Any, safe: float) -> Any:
     return hd.where(mask, x, safe)
 
 
+def quiet(method: Callable) -> Callable:
+    """Run ``method`` without numpy's floating-point warnings: out-of-support and invalid-parameter entries compute
+    ``log(0)``/``inf - inf`` on purpose before they are replaced (scipy is silent there too)."""
+    def wrapped(*args, **kwds):
+        with np.errstate(all="ignore"):
+            return method(*args, **kwds)
+    wrapped.__name__, wrapped.__qualname__, wrapped.__doc__ = method.__name__, method.__qualname__, method.__doc__
+    return wrapped
+
+
 def _bad_rule(what: str) -> Callable:
     def rule(*args, **kwargs):
         raise hd.HodiffError(what)
@@ -180,6 +190,7 @@ class ContinuousDist(_Dist):
         bad = ~good | np.isnan(zb)
         return z, zb, shapes, scale, bad, full
 
+    @quiet
     def logpdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """Log of the probability density at ``x``, ``-inf`` outside the support; see the class docstring."""
         z, zb, shapes, scale, bad, full = self._prepare("logpdf", x, args, kwds)
@@ -188,6 +199,7 @@ class ContinuousDist(_Dist):
         val = hd.subtract(self._logpdf(replace(inside, z, self.safe_z), *shapes), hd.log(scale))
         return finish(self._outside(inside, val, -np.inf), bad, full)
 
+    @quiet
     def pdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """Probability density at ``x`` (``exp(logpdf)``), 0 outside the support."""
         return hd.exp(self.logpdf(x, *args, **kwds))
@@ -201,18 +213,22 @@ class ContinuousDist(_Dist):
             val = hd.where(inner, val, np.where(zb >= b, above, below))
         return finish(val, bad, full)
 
+    @quiet
     def cdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """Cumulative distribution function P(X <= x)."""
         return self._tails("cdf", self._cdf, x, args, kwds, 0.0, 1.0)
 
+    @quiet
     def logcdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """Log of the cumulative distribution function."""
         return self._tails("logcdf", self._logcdf, x, args, kwds, -np.inf, 0.0)
 
+    @quiet
     def sf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """Survival function P(X > x) = 1 - cdf."""
         return self._tails("sf", self._sf, x, args, kwds, 1.0, 0.0)
 
+    @quiet
     def logsf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """Log of the survival function."""
         return self._tails("logsf", self._logsf, x, args, kwds, 0.0, -np.inf)
@@ -260,70 +276,75 @@ class DiscreteDist(_Dist):
         k, *rest = [asarg(k)] + self._parse(method, args, kwds)
         shapes, loc = rest[:-1], rest[-1]
         fname = f"{self.name}.{method}"
-        # k - loc stays in the graph (through ``count``) so that a derivative asked of it raises instead of
-        # silently being 0
-        k = hd.subtract(count(k, fname, "k"), count(loc, fname, "loc"))
+        kb = np.asarray(_base(k) - _base(loc), dtype=float)
+        # k and loc are used by value; if either is traced, a zero term keeps it in the graph (through ``count``)
+        # so that a derivative asked of it raises instead of silently being 0
+        guard = None
+        if isinstance(k, (hd.Tensor, hd.Dual)) or isinstance(loc, (hd.Tensor, hd.Dual)):
+            guard = hd.multiply(hd.subtract(count(k, fname, "k"), count(loc, fname, "loc")), 0.0)
         shapes = [count(s, fname, n) if n in self.counts else s for s, n in zip(shapes, self.shapes)]
         sb = [_base(s) for s in shapes]
         good = self._argcheck(*sb)
         if not np.all(good):
             shapes = [hd.where(good, s, v) for s, v in zip(shapes, self.safe_shapes)]
             sb = [_base(s) for s in shapes]
-        kb = np.asarray(_base(k), dtype=float)
         full = np.broadcast_shapes(kb.shape, *[np.shape(s) for s in sb], np.shape(good))
         a, b = self._support(*sb)
-        return k, kb, shapes, ~good | np.isnan(kb), full, a, b
+        return kb, guard, shapes, ~good | np.isnan(kb), full, a, b
 
+    @quiet
     def logpmf(self, k: Any, *args: Any, **kwds: Any) -> Any:
         """Log of the probability mass at ``k``, ``-inf`` off the support and between integers."""
-        k, kb, shapes, bad, full, a, b = self._prepare("logpmf", k, args, kwds)
+        kb, guard, shapes, bad, full, a, b = self._prepare("logpmf", k, args, kwds)
         inside = (kb >= a) & (kb <= b) & (np.floor(kb) == kb)
-        val = self._logpmf(_safe_k(inside, k, a), *shapes)
-        return finish(ContinuousDist._outside(inside, val, -np.inf), bad, full)
+        val = self._logpmf(_safe_k(inside, kb, a), *shapes)
+        val = ContinuousDist._outside(inside, val, -np.inf)
+        return finish(val if guard is None else hd.add(val, guard), bad, full)
 
+    @quiet
     def pmf(self, k: Any, *args: Any, **kwds: Any) -> Any:
         """Probability mass at ``k`` (``exp(logpmf)``)."""
         return hd.exp(self.logpmf(k, *args, **kwds))
 
     def _tails(self, method, fn, k, args, kwds, below, above):
-        k, kb, shapes, bad, full, a, b = self._prepare(method, k, args, kwds)
-        fl = np.floor(kb)
-        if np.any(fl != kb):
-            k = hd.add(k, fl - kb)   # the value floor(k), keeping k in the graph
-        inner = (fl >= a) & (fl < b)
-        val = fn(_safe_k(inner, k, a), *shapes)
+        kb, guard, shapes, bad, full, a, b = self._prepare(method, k, args, kwds)
+        kb = np.floor(kb)
+        inner = (kb >= a) & (kb < b)
+        val = fn(_safe_k(inner, kb, a), *shapes)
         if not np.all(inner):
-            val = hd.where(inner, val, np.where(fl >= b, above, below))
-        return finish(val, bad, full)
+            val = hd.where(inner, val, np.where(kb >= b, above, below))
+        return finish(val if guard is None else hd.add(val, guard), bad, full)
 
+    @quiet
     def cdf(self, k: Any, *args: Any, **kwds: Any) -> Any:
         """Cumulative distribution function P(X <= k)."""
         return self._tails("cdf", self._cdf, k, args, kwds, 0.0, 1.0)
 
+    @quiet
     def logcdf(self, k: Any, *args: Any, **kwds: Any) -> Any:
         """Log of the cumulative distribution function."""
         return self._tails("logcdf", self._logcdf, k, args, kwds, -np.inf, 0.0)
 
+    @quiet
     def sf(self, k: Any, *args: Any, **kwds: Any) -> Any:
         """Survival function P(X > k)."""
         return self._tails("sf", self._sf, k, args, kwds, 1.0, 0.0)
 
+    @quiet
     def logsf(self, k: Any, *args: Any, **kwds: Any) -> Any:
         """Log of the survival function."""
         return self._tails("logsf", self._logsf, k, args, kwds, 0.0, -np.inf)
 
     def _logcdf(self, k, *shapes):
-        return hd.log(self._cdf(k, *shapes))
+        return _log_of_smaller(self._cdf(k, *shapes), lambda: self._sf(k, *shapes))
 
     def _logsf(self, k, *shapes):
-        return hd.log(self._sf(k, *shapes))
+        return _log_of_smaller(self._sf(k, *shapes), lambda: self._cdf(k, *shapes))
 
 
 def _safe_k(inside, k, a):
-    """``k`` where ``inside``, else the lowest point of the support (or 0)."""
-    if np.all(inside):
-        return k
-    return hd.where(inside, k, np.where(np.isfinite(a), a, 0.0))
+    """``k`` where ``inside``, else the lowest point of the support (or 0): plain values."""
+    return np.where(inside, k, np.where(np.isfinite(a), a, 0.0))
 
 
 class Frozen:

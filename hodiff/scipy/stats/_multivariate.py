@@ -17,6 +17,7 @@ from ._base import asarg
 __all__ = ["dirichlet", "multivariate_normal"]
 
 _base = hd.stop_gradient
+# np.reshape below is numpy's function on plain values and hodiff's (through numpy's dispatch) on traced ones
 _LOG_2PI = float(np.log(2.0 * np.pi))
 sp = hd.special
 
@@ -25,7 +26,7 @@ def _squeeze(out):
     """scipy's output convention: single-element axes dropped, a 0-d plain result as a numpy scalar."""
     shape = tuple(n for n in np.shape(_base(out)) if n != 1)
     if shape != np.shape(_base(out)):
-        out = hd.reshape(out, shape)
+        out = np.reshape(out, shape)
     if type(out) is np.ndarray and out.ndim == 0:
         return out[()]
     return out
@@ -59,7 +60,7 @@ class _MultivariateNormal:
         if mean is None:
             mean = np.zeros(dim)
         elif np.ndim(_base(mean)) == 0:
-            mean = hd.reshape(mean, (1,))
+            mean = np.reshape(mean, (1,))
         if nd == 0:
             cov = hd.multiply(cov, np.eye(dim))
         elif nd == 1:
@@ -74,9 +75,9 @@ class _MultivariateNormal:
         x = asarg(x)
         nd = np.ndim(_base(x))
         if nd == 0:
-            return hd.reshape(x, (1,))
+            return np.reshape(x, (1,))
         if nd == 1 and dim == 1:
-            return hd.reshape(x, (-1, 1))
+            return np.reshape(x, (-1, 1))
         return x
 
     def logpdf(self, x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False) -> Any:
@@ -88,8 +89,8 @@ class _MultivariateNormal:
         dev = hd.subtract(x, mean)
         lead = np.shape(_base(dev))[:-1]
         chol = hd.linalg.cholesky(cov)
-        y = hd.linalg.solve_triangular(chol, hd.transpose(hd.reshape(dev, (-1, dim))), lower=True)
-        maha = hd.reshape(hd.sum(hd.multiply(y, y), axis=0), lead)
+        y = hd.linalg.solve_triangular(chol, hd.swapaxes(np.reshape(dev, (-1, dim)), 0, 1), lower=True)
+        maha = np.reshape(hd.sum(hd.multiply(y, y), axis=0), lead)
         logdet = hd.multiply(2.0, hd.sum(hd.log(hd.diagonal(chol))))
         out = hd.multiply(-0.5, hd.add(maha, hd.add(logdet, dim * _LOG_2PI)))
         return _squeeze(out)
@@ -182,7 +183,7 @@ class _Dirichlet:
         x, alpha = asarg(x), asarg(alpha)
         x = self._check(x, alpha)
         nd = np.ndim(_base(x))
-        a_col = alpha if nd == 1 else hd.reshape(alpha, (-1, 1))
+        a_col = alpha if nd == 1 else np.reshape(alpha, (-1, 1))
         lnb = hd.subtract(hd.sum(sp.gammaln(alpha)), sp.gammaln(hd.sum(alpha)))
         out = hd.subtract(hd.sum(sp.xlogy(hd.subtract(a_col, 1.0), x), axis=0), lnb)
         return _squeeze(out)
