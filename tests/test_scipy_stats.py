@@ -383,4 +383,4 @@ def test_tensor_api():
     np.testing.assert_allclose(x.grad.numpy(), -(x.detach().numpy() - 0.2) / 4.0, rtol=1e-14)
     np.testing.assert_allclose(mu.grad.numpy(), np.sum(x.detach().numpy() - 0.2) / 4.0, rtol=1e-14)
     k = hd.tensor(np.array([1.0, 3.0]))   # a tensor that needs no derivative is fine as a count
-    _close(S.poisson.logpmf(k, 2.0).numpy(), st.poisson.logpmf([1, 3], 2.0))
+    _close(S.poisson.logpmf(k, 2.0), st.poisson.logpmf([1, 3], 2.0))

@@ -16,7 +16,7 @@ import numpy as np
 
 import hodiff as hd
 
-__all__ = ["ContinuousDist", "DiscreteDist", "Frozen", "count", "cdf_primitive"]
+__all__ = ["ContinuousDist", "DiscreteDist", "Frozen", "cdf_primitive", "count", "traced"]
 
 _base = hd.stop_gradient   # the plain value under any box: for masks only
 
@@ -68,30 +68,21 @@ def _bad_rule(what: str) -> Callable:
     return rule
 
 
-def _count_domain(rng):
-    return (rng.integers(0, 6, size=(3,)),), {}
+_COUNT_MSG = ("{}: the integer argument {!r} has no derivative (the function jumps between integers); pass it as a "
+              "plain array, or wrap it in hd.stop_gradient if it comes from a traced value")
 
 
-def _count_cost(ans, *args, **params):
-    return 0, 0
-
-
-# Counts (``k`` of a pmf, ``n`` of binom) are integers: scipy's pmf is 0 between them, so no derivative exists. The
-# identity primitive below lets them through unchanged and raises only if a derivative is actually asked of them.
-# Its test domain is integer, which tells the table tests it has no differentiable argument.
-_COUNT_MSG = ("{}: the integer argument {!r} has no derivative (the function jumps between integers); "
-              "pass it as a plain array, or wrap it in hd.stop_gradient if it comes from a traced value")
-_count = hd.Primitive(
-    "stats_count", lambda k, what: k,
-    (lambda t, ans, k, what: _bad_rule(what)(),), (lambda g, ans, k, what: _bad_rule(what)(),),
-    elementwise=True, cost=_count_cost, domain=lambda rng: (_count_domain(rng)[0], {"what": "test"}),
-    doc="Identity on an integer argument of a distribution; its derivative raises.")
+def traced(v: Any) -> bool:
+    """Whether ``v`` carries a derivative: a dual number, or a tensor that requires grad."""
+    return isinstance(v, hd.Dual) or (isinstance(v, hd.Tensor) and v.requires_grad)
 
 
 def count(k: Any, fname: str, argname: str) -> Any:
-    """``k`` itself; a derivative asked of it raises :class:`hodiff.HodiffError` naming ``fname`` and ``argname``."""
-    if isinstance(k, (hd.Tensor, hd.Dual)):
-        return hd.bind(_count, k, what=_COUNT_MSG.format(fname, argname))
+    """``k`` itself, for an integer argument (``k`` of a pmf, binom's ``n``): scipy's function is 0 between the
+    integers, so no derivative exists, and a traced ``k`` raises :class:`hodiff.HodiffError` right away, naming
+    ``fname`` and ``argname`` (rather than contributing a silent 0)."""
+    if traced(k):
+        raise hd.HodiffError(_COUNT_MSG.format(fname, argname))
     return k
 
 
@@ -276,12 +267,7 @@ class DiscreteDist(_Dist):
         k, *rest = [asarg(k)] + self._parse(method, args, kwds)
         shapes, loc = rest[:-1], rest[-1]
         fname = f"{self.name}.{method}"
-        kb = np.asarray(_base(k) - _base(loc), dtype=float)
-        # k and loc are used by value; if either is traced, a zero term keeps it in the graph (through ``count``)
-        # so that a derivative asked of it raises instead of silently being 0
-        guard = None
-        if isinstance(k, (hd.Tensor, hd.Dual)) or isinstance(loc, (hd.Tensor, hd.Dual)):
-            guard = hd.multiply(hd.subtract(count(k, fname, "k"), count(loc, fname, "loc")), 0.0)
+        kb = np.asarray(_base(count(k, fname, "k")) - _base(count(loc, fname, "loc")), dtype=float)
         shapes = [count(s, fname, n) if n in self.counts else s for s, n in zip(shapes, self.shapes)]
         sb = [_base(s) for s in shapes]
         good = self._argcheck(*sb)
@@ -290,16 +276,16 @@ class DiscreteDist(_Dist):
             sb = [_base(s) for s in shapes]
         full = np.broadcast_shapes(kb.shape, *[np.shape(s) for s in sb], np.shape(good))
         a, b = self._support(*sb)
-        return kb, guard, shapes, ~good | np.isnan(kb), full, a, b
+        return kb, shapes, ~good | np.isnan(kb), full, a, b
 
     @quiet
     def logpmf(self, k: Any, *args: Any, **kwds: Any) -> Any:
         """Log of the probability mass at ``k``, ``-inf`` off the support and between integers."""
-        kb, guard, shapes, bad, full, a, b = self._prepare("logpmf", k, args, kwds)
+        kb, shapes, bad, full, a, b = self._prepare("logpmf", k, args, kwds)
         inside = (kb >= a) & (kb <= b) & (np.floor(kb) == kb)
         val = self._logpmf(_safe_k(inside, kb, a), *shapes)
         val = ContinuousDist._outside(inside, val, -np.inf)
-        return finish(val if guard is None else hd.add(val, guard), bad, full)
+        return finish(val, bad, full)
 
     @quiet
     def pmf(self, k: Any, *args: Any, **kwds: Any) -> Any:
@@ -307,13 +293,13 @@ class DiscreteDist(_Dist):
         return hd.exp(self.logpmf(k, *args, **kwds))
 
     def _tails(self, method, fn, k, args, kwds, below, above):
-        kb, guard, shapes, bad, full, a, b = self._prepare(method, k, args, kwds)
+        kb, shapes, bad, full, a, b = self._prepare(method, k, args, kwds)
         kb = np.floor(kb)
         inner = (kb >= a) & (kb < b)
         val = fn(_safe_k(inner, kb, a), *shapes)
         if not np.all(inner):
             val = hd.where(inner, val, np.where(kb >= b, above, below))
-        return finish(val if guard is None else hd.add(val, guard), bad, full)
+        return finish(val, bad, full)
 
     @quiet
     def cdf(self, k: Any, *args: Any, **kwds: Any) -> Any:

@@ -12,7 +12,7 @@ import scipy.stats as sst
 
 import hodiff as hd
 
-from ._base import asarg
+from ._base import asarg, traced
 
 __all__ = ["dirichlet", "multivariate_normal"]
 
@@ -117,7 +117,7 @@ class _MultivariateNormal:
 
 
 def _plain(method, v):
-    if isinstance(v, (hd.Tensor, hd.Dual)):
+    if traced(v):
         raise hd.HodiffError(f"multivariate_normal.{method} has no derivative in hodiff (scipy computes it by "
                              "randomized numerical integration); pass plain arrays, or use hd.stop_gradient")
     return v
