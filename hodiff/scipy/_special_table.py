@@ -217,6 +217,8 @@ erfcx = elementwise("erfcx", sp.erfcx,
 ndtri = elementwise("ndtri", sp.ndtri,
                     (lambda ans, x: hd.multiply(_SQRT_2PI, hd.exp(hd.multiply(0.5, hd.multiply(ans, ans)))),),
                     unary_domain(0.05, 0.95))
+exp10 = elementwise("exp10", sp.exp10, (lambda ans, x: hd.multiply(ans, float(np.log(10.0))),),
+                    unary_domain(-2.0, 2.0))
 log_expit = elementwise("log_expit", sp.log_expit, (lambda ans, x: hd.expit(hd.negative(x)),),
                         unary_domain(-5.0, 5.0))
 
