@@ -53,11 +53,11 @@ def _make(name, prim, argnames, summary, deriv, example, order=None):
             return hd.bind(prim, *args)
         params = argnames
     else:
-        def fn(v, x):
+        def fn(v, x, /):
             return hd.bind(prim, x, **{order: _order(name, order, v)})
         params = (order, "x")
     fn.__name__ = fn.__qualname__ = name
-    fn.__signature__ = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    fn.__signature__ = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_ONLY,
                                                             annotation=ArrayLike) for p in params],
                                          return_annotation=ArrayLike)
     plist = "\n".join(f"{p} : array_like\n    {'Order (not differentiated).' if p == order else 'Input.'}"
