@@ -245,3 +245,122 @@ def test_gammasgn_is_plain():
     out = hd.grad(lambda x: x * special.gammasgn(x))(-0.5)   # the sign is a constant factor
     assert out == -1.0
     assert type(special.gammasgn(hd.Dual(np.array([1.0, -0.5]), np.ones(2)))) is np.ndarray
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# composites: logsumexp, softmax, log_softmax, multigammaln, softplus
+
+
+def _central_grad(f, x, h=1e-5):
+    """Central differences of a scalar function of an array (an oracle independent of hodiff)."""
+    x = np.asarray(x, dtype=float)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+LSE_CASES = [dict(), dict(axis=0), dict(axis=1), dict(axis=-1, keepdims=True), dict(axis=(0, 1)),
+             dict(b=np.array([0.5, 2.0, 1.0])), dict(b=np.array([[1.0], [3.0]]), axis=0),
+             dict(b=np.array([1.0, -0.2, 2.0]), axis=1), dict(b=np.array([1.0, -3.0, 0.5]), axis=1, return_sign=True),
+             dict(b=np.array([1.0, -3.0, 0.5]), return_sign=True, keepdims=True)]
+
+
+@pytest.mark.parametrize("kw", LSE_CASES, ids=[str(sorted(k)) for k in LSE_CASES])
+def test_logsumexp_values_and_derivatives(kw):
+    a = np.array([[0.3, -1.2, 2.0], [1.1, 0.4, -0.7]])
+    got, want = special.logsumexp(a, **kw), sp.logsumexp(a, **kw)
+    if kw.get("return_sign"):
+        np.testing.assert_array_equal(got[1], want[1])
+        assert np.shape(got[1]) == np.shape(want[1])
+        got, want = got[0], want[0]
+    assert np.shape(got) == np.shape(want)
+    np.testing.assert_allclose(got, want, rtol=1e-15)
+    rng = np.random.default_rng(1)
+    w = rng.uniform(-1, 1, size=np.shape(want))
+
+    def s_hd(x, b=kw.get("b")):
+        out = special.logsumexp(x, **{**kw, "b": b})
+        return hd.sum(hd.multiply(w, out[0] if kw.get("return_sign") else out))
+
+    def s_np(x, b=kw.get("b")):
+        out = sp.logsumexp(x, **{**kw, "b": b})
+        return float(np.sum(w * (out[0] if kw.get("return_sign") else out)))
+
+    g = hd.grad(s_hd)(a)
+    np.testing.assert_allclose(g, _central_grad(s_np, a), rtol=1e-7, atol=1e-8)
+    # second order: Hessian (reverse over reverse) vs hvp (forward over reverse) vs finite differences of grad
+    v = rng.uniform(-1, 1, size=a.shape)
+    hv = hd.hvp(s_hd, a, v)
+    fd = (hd.grad(s_hd)(a + 1e-5 * v) - hd.grad(s_hd)(a - 1e-5 * v)) / 2e-5
+    np.testing.assert_allclose(hv, fd, rtol=1e-6, atol=1e-8)
+    H = hd.hessian(s_hd)(a)
+    np.testing.assert_allclose(np.tensordot(H, v, axes=2), hv, rtol=1e-12, atol=1e-14)
+    if kw.get("b") is not None:
+        b = np.broadcast_to(kw["b"], np.broadcast_shapes(np.shape(kw["b"]), a.shape)).copy() \
+            if np.ndim(kw["b"]) == a.ndim else np.asarray(kw["b"], dtype=float)
+        gb = hd.grad(lambda bb: s_hd(a, bb))(b)
+        np.testing.assert_allclose(gb, _central_grad(lambda bb: s_np(a, bb), b), rtol=1e-7, atol=1e-8)
+
+
+def test_logsumexp_edge_cases_match_scipy():
+    for args, kw in [(([np.inf, 1.0],), dict(b=[0.0, 1.0])), (([-np.inf, -np.inf],), {}), ((3.0,), {}),
+                     ((np.zeros((0, 3)),), dict(axis=0)), (([1.0, 2.0],), dict(b=[1.0, -2.0])),
+                     (([-np.inf, -np.inf],), dict(return_sign=True)), (([np.inf, 0.0],), {})]:
+        got, want = special.logsumexp(*args, **kw), sp.logsumexp(*args, **kw)
+        np.testing.assert_array_equal(got, want, err_msg=f"{args} {kw}")
+        assert type(np.asarray(got)[()]) is type(np.asarray(want)[()])
+    # the derivative is the softmax; infinite entries with zero weight take no part
+    g = hd.grad(lambda x: special.logsumexp(x, b=np.array([0.0, 1.0, 1.0])))(np.array([50.0, 0.0, np.log(3.0)]))
+    np.testing.assert_allclose(g, [0.0, 0.25, 0.75], rtol=1e-15)
+
+
+def test_logsumexp_third_order_along_a_line():
+    a0, d = np.array([0.3, -1.2, 2.0]), np.array([1.0, 0.5, -2.0])
+    f = lambda t: special.logsumexp(a0 + t * d)  # noqa: E731
+    # analytic: the cumulants of d under p = softmax(a): third derivative = E[(d - mean)^3]
+    p = np.exp(a0 - sp.logsumexp(a0))
+    c = d - p @ d
+    np.testing.assert_allclose(hd.derivative(f, 2)(0.0), p @ c ** 2, rtol=1e-13)
+    np.testing.assert_allclose(hd.derivative(f, 3)(0.0), p @ c ** 3, rtol=1e-12)
+    np.testing.assert_allclose(hd.grad(hd.grad(hd.grad(f)))(0.0), p @ c ** 3, rtol=1e-12)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+def test_softmax_and_log_softmax(axis):
+    x = np.array([[0.3, -1.2, 2.0], [1.1, 0.4, -0.7]])
+    np.testing.assert_allclose(special.softmax(x, axis=axis), sp.softmax(x, axis=axis), rtol=1e-15)
+    np.testing.assert_allclose(special.log_softmax(x, axis=axis), sp.log_softmax(x, axis=axis), rtol=1e-14)
+    # Jacobian of softmax along the last axis: diag(s) - s s^T
+    if axis == 1:
+        J = hd.jacrev(lambda z: special.softmax(z, axis=1))(x)
+        for r in range(2):
+            s = sp.softmax(x[r])
+            np.testing.assert_allclose(J[r, :, r, :], np.diag(s) - np.outer(s, s), rtol=1e-13, atol=1e-16)
+        Jf = hd.jacfwd(lambda z: special.log_softmax(z, axis=1))(x)
+        for r in range(2):
+            np.testing.assert_allclose(Jf[r, :, r, :], np.eye(3) - sp.softmax(x[r])[None, :], rtol=1e-13, atol=1e-16)
+
+
+def test_multigammaln_values_and_derivatives():
+    a = np.array([2.2, 3.0, 5.5])
+    for d in (1, 2, 4):
+        np.testing.assert_allclose(special.multigammaln(a, d), sp.multigammaln(a, d), rtol=1e-15)
+        want1 = sum(sp.psi(a - j / 2) for j in range(d))
+        want3 = sum(sp.polygamma(2, a - j / 2) for j in range(d))
+        np.testing.assert_allclose(hd.derivative(lambda z: special.multigammaln(z, d), 1)(a), want1, rtol=1e-13)
+        np.testing.assert_allclose(hd.derivative(lambda z: special.multigammaln(z, d), 3)(a), want3, rtol=1e-13)
+    with pytest.raises(ValueError, match="condition a"):
+        special.multigammaln(1.0, 4)
+    with pytest.raises(ValueError, match="positive integer"):
+        special.multigammaln(3.0, 1.5)
+
+
+def test_softplus_and_log_expit_derivatives():
+    x = np.array([-30.0, -1.0, 0.0, 2.0, 40.0])
+    np.testing.assert_allclose(hd.derivative(special.softplus, 1)(x), sp.expit(x), rtol=1e-15)
+    np.testing.assert_allclose(hd.derivative(special.log_expit, 1)(x), sp.expit(-x), rtol=1e-15)
+    # -expit(x) expit(-x), accurate in both tails (the form e (1 - e) would cancel to 0 at x = 40)
+    np.testing.assert_allclose(hd.derivative(special.log_expit, 2)(x), -sp.expit(x) * sp.expit(-x), rtol=1e-13)

@@ -219,7 +219,10 @@ ndtri = elementwise("ndtri", sp.ndtri,
                     unary_domain(0.05, 0.95))
 exp10 = elementwise("exp10", sp.exp10, (lambda ans, x: hd.multiply(ans, float(np.log(10.0))),),
                     unary_domain(-2.0, 2.0))
-log_expit = elementwise("log_expit", sp.log_expit, (lambda ans, x: hd.expit(hd.negative(x)),),
+# log_expit' = expit(-x), written exp(log_expit(-x)) so that every further derivative is a product of such
+# factors, accurate in both tails (expit's own rule, ans (1 - ans), cancels where expit is near 1)
+log_expit = elementwise("log_expit", sp.log_expit,
+                        (lambda ans, x: hd.exp(hd.bind(log_expit, hd.negative(x))),),
                         unary_domain(-5.0, 5.0))
 
 # ------------------------------------------------------------------------------------------------------------------
