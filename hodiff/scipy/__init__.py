@@ -7,6 +7,6 @@ order in forward and reverse mode.
 """
 from __future__ import annotations
 
-from . import special
+from . import special, stats
 
-__all__: list[str] = ["special"]
+__all__: list[str] = ["special", "stats"]

@@ -16,14 +16,17 @@ import numpy as np
 
 import hodiff as hd
 
+from .._special_table import _TAYLOR_RULES, taylor_rule
+
 __all__ = ["ContinuousDist", "DiscreteDist", "Frozen", "cdf_primitive", "count", "traced"]
 
 _base = hd.stop_gradient   # the plain value under any box: for masks only
+_BOXES = (hd.Tensor, hd.Dual, hd.Jet)   # the values hodiff's transforms trace
 
 
 def asarg(x: Any) -> Any:
     """Lists and Python numbers as float arrays (as scipy's ``np.asarray``); hodiff values pass through."""
-    if isinstance(x, (hd.Tensor, hd.Dual)) or isinstance(x, np.ndarray):
+    if isinstance(x, (*_BOXES, np.ndarray)):
         return x
     x = np.asarray(x)
     return x.astype(float) if x.dtype.kind in "biu" else x
@@ -73,8 +76,8 @@ _COUNT_MSG = ("{}: the integer argument {!r} has no derivative (the function jum
 
 
 def traced(v: Any) -> bool:
-    """Whether ``v`` carries a derivative: a dual number, or a tensor that requires grad."""
-    return isinstance(v, hd.Dual) or (isinstance(v, hd.Tensor) and v.requires_grad)
+    """Whether ``v`` carries a derivative: a dual number or jet, or a tensor that requires grad."""
+    return isinstance(v, (hd.Dual, hd.Jet)) or (isinstance(v, hd.Tensor) and v.requires_grad)
 
 
 def count(k: Any, fname: str, argname: str) -> Any:
@@ -108,6 +111,7 @@ def cdf_primitive(name: str, impl: Callable, density: Callable, shape_names: tup
     prim = hd.Primitive(name, impl, rules, rules, elementwise=True,
                         cost=lambda ans, *a, **p: (60 * int(np.size(ans)), 8 * int(np.size(ans)) * (1 + len(a))),
                         domain=domain, doc=f"Standardized cumulative distribution ``{name}(x, {', '.join(shape_names)})``.")
+    _TAYLOR_RULES[name] = taylor_rule(prim)   # Taylor mode (hd.derivative) from the same rules
 
     def op(x, *shapes):
         return hd.bind(prim, x, *shapes)

@@ -13,7 +13,7 @@ import numpy as np
 import hodiff as hd
 
 from ._base import DiscreteDist
-from ._incomplete import betainc, gammainc, gammaincc
+from ..special import betainc, gammainc, gammaincc
 
 __all__ = ["bernoulli", "binom", "geom", "nbinom", "poisson"]
 

@@ -14,7 +14,7 @@ import scipy.special as ssp
 import hodiff as hd
 
 from ._base import ContinuousDist, cdf_primitive
-from ._incomplete import betainc, gammainc, gammaincc
+from ..special import betainc, betaln, gammainc, gammaincc
 
 __all__ = ["beta", "chi2", "gamma", "t"]
 
@@ -119,10 +119,6 @@ class _Chi2(ContinuousDist):
         return gammaincc(hd.multiply(0.5, df), hd.multiply(0.5, z))
 
 
-def _betaln(a, b):
-    return hd.subtract(hd.add(sp.gammaln(a), sp.gammaln(b)), sp.gammaln(hd.add(a, b)))
-
-
 class _Beta(ContinuousDist):
     r"""Beta distribution ``beta.logpdf(x, a, b, loc=0, scale=1)`` on :math:`0 \le z \le 1`:
     :math:`\log p(z) = (a-1)\log z + (b-1)\log(1-z) - \log B(a, b)`.
@@ -142,7 +138,7 @@ class _Beta(ContinuousDist):
 
     def _logpdf(self, z, a, b):
         return hd.subtract(hd.add(sp.xlogy(hd.subtract(a, 1.0), z), sp.xlog1py(hd.subtract(b, 1.0), hd.negative(z))),
-                           _betaln(a, b))
+                           betaln(a, b))
 
     def _cdf(self, z, a, b):
         return betainc(a, b, z)
