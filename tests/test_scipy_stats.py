@@ -90,6 +90,15 @@ def test_discrete_values(name):
         _close(getattr(getattr(S, name), m)(kk, *BAD_DISC[name]), _scipy(name, m, kk, *BAD_DISC[name]))
 
 
+def test_t_infinite_df_is_normal():
+    x, df = np.array(EDGES), np.array([np.inf, 3.0, np.inf, 0.5] * 3 + [np.inf])
+    for m in CONT_METHODS:
+        _close(getattr(S.t, m)(x, df, 0.2, 1.5), _scipy("t", m, x, df, 0.2, 1.5), atol=LOG_ATOL.get(m, 0.0))
+    x = np.array([-1.2, 0.3, 2.0])
+    for m in CONT_METHODS:
+        _check_grads(getattr(S.t, m), getattr(st.t, m), [x, np.inf, 0.2, 1.5], [0, 2, 3])
+
+
 def test_tails_use_stable_forms():
     cases = [("norm", "logcdf", [-40.0, 40.0], ()), ("norm", "logsf", [-40.0, 40.0], ()),
              ("t", "logcdf", [-1e5, 50.0], (3.0,)), ("gamma", "logsf", [1e-3, 200.0], (2.0,)),

@@ -1,5 +1,5 @@
 """The machinery shared by ``hodiff.scipy.stats``: argument parsing as scipy does it, support and parameter masks,
-frozen distributions, and the two small primitives the distributions need.
+frozen distributions, and the factory of the cdf primitives whose derivative is a density.
 
 A distribution here is a standardized density (``_logpdf(z, *shapes)``, ``_cdf``, ...) written in hodiff operations;
 the public methods add scipy's conventions around it: ``loc``/``scale``, broadcasting, ``-inf``/``0``/``1`` outside
@@ -16,7 +16,7 @@ import numpy as np
 
 import hodiff as hd
 
-from .._special_table import _TAYLOR_RULES, taylor_rule
+from .._special_table import _TAYLOR_RULES, UnsupportedDerivativeError, taylor_rule
 
 __all__ = ["ContinuousDist", "DiscreteDist", "Frozen", "cdf_primitive", "count", "traced"]
 
@@ -65,10 +65,17 @@ def quiet(method: Callable) -> Callable:
     return wrapped
 
 
-def _bad_rule(what: str) -> Callable:
-    def rule(*args, **kwargs):
-        raise hd.HodiffError(what)
-    return rule
+class _NoDerivative:
+    """A JVP/VJP rule standing for "no derivative in this argument": calling it raises (``unsupported`` marks it
+    for the generated tests, as ``hodiff.scipy.special`` does)."""
+
+    unsupported = True
+
+    def __init__(self, msg: str):
+        self.msg = msg
+
+    def __call__(self, *args, **params):
+        raise UnsupportedDerivativeError(self.msg)
 
 
 _COUNT_MSG = ("{}: the integer argument {!r} has no derivative (the function jumps between integers); pass it as a "
@@ -95,7 +102,8 @@ def cdf_primitive(name: str, impl: Callable, density: Callable, shape_names: tup
 
     ``density(x, *shapes)`` must be written in hodiff operations: the JVP/VJP rule is ``seed * density(...)``, so
     the derivative of any order in ``x`` (and mixed ones through ``density``) comes out of the same composition.
-    A derivative with respect to a shape parameter raises :class:`hodiff.HodiffError` naming it. ``domain`` draws
+    A derivative with respect to a shape parameter raises ``UnsupportedDerivativeError`` (a
+    :class:`hodiff.HodiffError`) naming it. ``domain`` draws
     integer shapes, which marks them non-differentiable to the table tests.
     """
     def x_rule(s, ans, x, *shapes):
@@ -105,7 +113,7 @@ def cdf_primitive(name: str, impl: Callable, density: Callable, shape_names: tup
         msg = (f"{name}: the derivative with respect to the shape parameter {shape_names[i]!r} is not available "
                f"(it needs the derivative of an incomplete gamma/beta function in its parameter); differentiate "
                f"with respect to x, loc or scale, or hold {shape_names[i]!r} fixed with hd.stop_gradient")
-        return _bad_rule(msg)
+        return _NoDerivative(msg)
 
     rules = (x_rule,) + tuple(shape_rule(i) for i in range(len(shape_names)))
     prim = hd.Primitive(name, impl, rules, rules, elementwise=True,
@@ -337,6 +345,9 @@ def _safe_k(inside, k, a):
     return np.where(inside, k, np.where(np.isfinite(a), a, 0.0))
 
 
+_METHODS = frozenset({"logpdf", "pdf", "logpmf", "pmf", "cdf", "logcdf", "sf", "logsf"})
+
+
 class Frozen:
     """A distribution with fixed parameters, as returned by ``dist(*args, **kwds)`` (scipy's frozen form).
 
@@ -351,8 +362,8 @@ class Frozen:
         self.dist, self.args, self.kwds = dist, args, kwds
 
     def __getattr__(self, method: str) -> Callable:
-        if method.startswith("_") or not hasattr(self.dist, method):
-            raise AttributeError(method)
+        if method not in _METHODS or not hasattr(self.dist, method):
+            raise AttributeError(f"frozen {self.dist.name} has no method {method!r}")
         fn = getattr(self.dist, method)
         return lambda x: fn(x, *self.args, **self.kwds)
 

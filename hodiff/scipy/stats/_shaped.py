@@ -14,6 +14,7 @@ import scipy.special as ssp
 import hodiff as hd
 
 from ._base import ContinuousDist, cdf_primitive
+from ._continuous import norm
 from ..special import betainc, betaln, gammainc, gammaincc
 
 __all__ = ["beta", "chi2", "gamma", "t"]
@@ -46,7 +47,7 @@ class _T(ContinuousDist):
               - \tfrac{\nu+1}{2}\log(1 + z^2/\nu).
 
     ``cdf``/``sf`` (and their logs) are differentiable in ``x``, ``loc``, ``scale`` (d cdf/dx = pdf), not in
-    ``df`` (raises). ``df = inf`` is not supported (scipy's normal limit): it gives ``nan``.
+    ``df`` (raises). ``df = inf`` gives the normal distribution, as in scipy.
     """
 
     name = "t"
@@ -57,13 +58,22 @@ class _T(ContinuousDist):
         return np.asarray(df > 0)
 
     def _logpdf(self, z, df):
-        return _t_logpdf(z, df)
+        return _normal_limit(df, lambda d: _t_logpdf(z, d), lambda: norm._logpdf(z))
 
     def _cdf(self, z, df):
-        return _t_cdf(z, df)
+        return _normal_limit(df, lambda d: _t_cdf(z, d), lambda: sp.ndtr(z))
 
     def _sf(self, z, df):
-        return _t_cdf(hd.negative(z), df)
+        return self._cdf(hd.negative(z), df)
+
+
+def _normal_limit(df, finite, normal):
+    """``finite(df)``, and ``normal()`` where ``df`` is infinite (scipy's t is the normal there); the t branch sees
+    ``df = 1`` at those points so that nothing infinite reaches its derivative."""
+    inf = np.isinf(np.asarray(hd.stop_gradient(df)))
+    if not inf.any():
+        return finite(df)
+    return hd.where(inf, normal(), finite(hd.where(inf, 1.0, df)))
 
 
 class _Gamma(ContinuousDist):
