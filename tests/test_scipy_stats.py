@@ -4,6 +4,7 @@ scipy's own functions, forward against reverse, Hessians of log-likelihoods agai
 gradient and against reverse-over-reverse, and the errors where no derivative exists."""
 from __future__ import annotations
 
+import doctest
 import warnings
 
 import numpy as np
@@ -404,3 +405,15 @@ def test_taylor_mode_matches_nested_reverse(name):
         x = 0.1 + 1.3 * z
         d3, n3 = hd.derivative(f, 3)(x), hd.grad(hd.grad(hd.grad(f)))(x)
         assert abs(d3 - n3) <= 1e-10 * max(1.0, abs(n3)), (m, d3, n3)
+
+
+def test_docstring_examples():
+    import hodiff.scipy.stats._continuous as c
+    import hodiff.scipy.stats._discrete as d
+    import hodiff.scipy.stats._multivariate as m
+    import hodiff.scipy.stats._shaped as sh
+    for mod in (S, c, d, m, sh):
+        runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+        for test in doctest.DocTestFinder().find(mod):
+            runner.run(test)
+        assert runner.failures == 0, f"doctest failures in {mod.__name__}"

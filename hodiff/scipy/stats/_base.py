@@ -118,7 +118,8 @@ def cdf_primitive(name: str, impl: Callable, density: Callable, shape_names: tup
     rules = (x_rule,) + tuple(shape_rule(i) for i in range(len(shape_names)))
     prim = hd.Primitive(name, impl, rules, rules, elementwise=True,
                         cost=lambda ans, *a, **p: (60 * int(np.size(ans)), 8 * int(np.size(ans)) * (1 + len(a))),
-                        domain=domain, doc=f"Standardized cumulative distribution ``{name}(x, {', '.join(shape_names)})``.")
+                        domain=domain,
+                        doc=f"Standardized cumulative distribution ``{name}(x, {', '.join(shape_names)})``.")
     _TAYLOR_RULES[name] = taylor_rule(prim)   # Taylor mode (hd.derivative) from the same rules
 
     def op(x, *shapes):
