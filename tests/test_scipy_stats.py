@@ -250,6 +250,13 @@ def test_multivariate_normal():
             return np.array(out).reshape(flat.shape[1:])
         fd = sd.jacobian(f, v.ravel(), initial_step=1e-2).df
         np.testing.assert_allclose(g.ravel(), fd, rtol=1e-7, atol=1e-9)
+    # directly in cov: like scipy's (which reads the lower triangle), entry by entry
+    g = hd.grad(lambda c: S.multivariate_normal.logpdf(X[0], mean, c))(cov)
+    fd = sd.jacobian(lambda c: np.array([st.multivariate_normal.logpdf(X[0], mean, ci.reshape(d, d))
+                                          for ci in np.moveaxis(c, 0, -1).reshape(-1, d * d)]
+                                         ).reshape(c.shape[1:]), cov.ravel(), initial_step=1e-2).df
+    np.testing.assert_allclose(g.ravel(), fd, rtol=1e-7, atol=1e-9)
+    assert np.all(np.triu(g, 1) == 0)
     # the Hessian in the mean is -n * cov^-1, exactly
     H = hd.hessian(lambda m: ll(X, m, A))(mean)
     np.testing.assert_allclose(H, -5 * np.linalg.inv(cov), rtol=1e-12)
