@@ -287,3 +287,48 @@ def _plain(v):
 boxcox = elementwise("boxcox", sp.boxcox,
                      (lambda ans, x, lm: hd.exp(hd.multiply(hd.subtract(lm, 1.0), hd.log(x))), _boxcox_dl),
                      nary_domain((0.3, 3.0), (-1.5, 1.5)))
+
+# ------------------------------------------------------------------------------------------------------------------
+# inverses of the incomplete functions in their last argument: d x / d y = 1 / (density at x)
+
+
+def _inv_gamma_density(a, x):
+    return hd.exp(hd.subtract(hd.add(hd.gammaln(a), x), hd.xlogy(hd.subtract(a, 1.0), x)))
+
+
+gammaincinv = elementwise("gammaincinv", sp.gammaincinv,
+                          (Unsupported("gammaincinv", "a", _NO_SERIES), lambda ans, a, y: _inv_gamma_density(a, ans)),
+                          nary_domain((0.5, 4.0), (0.05, 0.95)))
+gammainccinv = elementwise("gammainccinv", sp.gammainccinv,
+                           (Unsupported("gammainccinv", "a", _NO_SERIES),
+                            lambda ans, a, y: hd.negative(_inv_gamma_density(a, ans))),
+                           nary_domain((0.5, 4.0), (0.05, 0.95)))
+betaincinv = elementwise("betaincinv", sp.betaincinv,
+                         (Unsupported("betaincinv", "a", _NO_SERIES), Unsupported("betaincinv", "b", _NO_SERIES),
+                          lambda ans, a, b, y: hd.divide(1.0, _beta_density(None, a, b, ans))),
+                         nary_domain((0.7, 4.0), (0.7, 4.0), (0.05, 0.95)))
+
+# ------------------------------------------------------------------------------------------------------------------
+# exponential integrals: E1' = -e^-x / x, Ei' = e^x / x, E_n' = -E_{n-1} (E_0 = e^-x / x)
+
+exp1 = elementwise("exp1", sp.exp1, (lambda ans, x: hd.negative(hd.divide(hd.exp(hd.negative(x)), x)),),
+                   unary_domain(0.2, 4.0))
+expi = elementwise("expi", sp.expi, (lambda ans, x: hd.divide(hd.exp(x), x),), unary_domain(0.2, 3.0, signed=True))
+
+
+def _dexpn(ans, x, n):
+    n = np.asarray(n)
+    lower = hd.bind(expn, x, n=np.maximum(n - 1, 1))
+    if np.all(n >= 2):
+        return hd.negative(lower)
+    e0 = hd.divide(hd.exp(hd.negative(x)), x)                         # E_0
+    d0 = hd.negative(hd.multiply(e0, hd.add(1.0, hd.divide(1.0, x))))  # E_0' for n = 0
+    return hd.where(n == 0, d0, hd.negative(hd.where(n == 1, e0, lower)))
+
+
+def _expn_domain(rng):
+    (x,), _ = unary_domain(0.3, 4.0)(rng)
+    return (x,), {"n": int(rng.integers(0, 4))}
+
+
+expn = elementwise("expn", lambda x, n: sp.expn(n, x), (_dexpn,), _expn_domain)

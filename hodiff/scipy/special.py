@@ -114,6 +114,22 @@ kl_div = _make("kl_div", T.kl_div, ("x", "y"), "x log(x / y) - x + y.", "d/dx = 
 boxcox = _make("boxcox", T.boxcox, ("x", "lmbda"), "The Box-Cox transform (x^lmbda - 1) / lmbda (log(x) at 0).",
                "d/dx = x^(lmbda-1); d/dlmbda = (x^lmbda log x - boxcox) / lmbda, by its power series for small "
                "|lmbda log x| (log(x)^2 / 2 at lmbda = 0).", ">>> float(special.boxcox(1.0, 0.5))\n0.0")
+gammaincinv = _make("gammaincinv", T.gammaincinv, ("a", "y"), "The inverse of gammainc in x: P(a, x) = y.",
+                    "dx/dy = Gamma(a) x^(1-a) e^x; the derivative in a raises UnsupportedDerivativeError.",
+                    ">>> float(hd.grad(special.gammaincinv, argnums=1)(1.0, 0.0))   # x = -log(1 - y)\n1.0")
+gammainccinv = _make("gammainccinv", T.gammainccinv, ("a", "y"), "The inverse of gammaincc in x: Q(a, x) = y.",
+                     "dx/dy = -Gamma(a) x^(1-a) e^x; the derivative in a raises UnsupportedDerivativeError.",
+                     ">>> float(hd.grad(special.gammainccinv, argnums=1)(1.0, 1.0))   # x = -log(y)\n-1.0")
+betaincinv = _make("betaincinv", T.betaincinv, ("a", "b", "y"), "The inverse of betainc in x: I_x(a, b) = y.",
+                   "dx/dy = B(a, b) x^(1-a) (1-x)^(1-b); the derivatives in a and b raise "
+                   "UnsupportedDerivativeError.", ">>> float(special.betaincinv(1.0, 1.0, 0.25))\n0.25")
+exp1 = _make("exp1", T.exp1, ("x",), "The exponential integral E_1(x) = int_1^inf e^(-x t) / t dt.",
+             "E_1' = -e^-x / x.", ">>> round(float(special.exp1(1.0)), 6)\n0.219384")
+expi = _make("expi", T.expi, ("x",), "The exponential integral Ei(x).", "Ei' = e^x / x.",
+             ">>> round(float(hd.grad(special.expi)(1.0)), 6)\n2.718282")
+expn = _make("expn", T.expn, None, "The generalized exponential integral E_n(x) of integer order n.",
+             "E_n' = -E_{n-1} in x (E_0 = e^-x / x).", ">>> round(float(special.expn(1, 1.0)), 6)\n0.219384",
+             order="n")
 exp10 = _make("exp10", T.exp10, ("x",), "10 ** x.", "d/dx = log(10) 10^x.", ">>> float(special.exp10(2.0))\n100.0")
 
 
@@ -181,6 +197,8 @@ i1e = _make("i1e", B.i1e, ("x",), "I_1(x) exp(-|x|).", "(i0e + ive(2)) / 2 - sig
 k0 = _make("k0", B.k0, ("x",), "K_0(x).", "K_0' = -K_1.", ">>> round(float(special.k0(1.0)), 6)\n0.421024")
 k1 = _make("k1", B.k1, ("x",), "K_1(x).", "K_1' = -(K_0 + K_2) / 2.", ">>> round(float(special.k1(1.0)), 6)\n0.601907")
 k0e = _make("k0e", B.k0e, ("x",), "K_0(x) exp(x).", "k0e - k1e.", ">>> round(float(special.k0e(1.0)), 6)\n1.144463")
+kn = _make("kn", B.kn, None, "The modified Bessel function of the second kind K_n(x) of integer order n.",
+           "K_n' = -(K_{n-1} + K_{n+1}) / 2 in x.", ">>> round(float(special.kn(1, 1.0)), 6)\n0.601907", order="n")
 k1e = _make("k1e", B.k1e, ("x",), "K_1(x) exp(x).", "k1e - (k0e + kve(2)) / 2.",
             ">>> round(float(special.k1e(1.0)), 6)\n1.636153")
 
@@ -203,9 +221,15 @@ psi = digamma
 
 __all__ = sorted([
     "UnsupportedDerivativeError", "beta", "betainc", "betaln", "boxcox", "cbrt", "digamma", "entr", "erf", "erfc",
-    "erfcinv", "erfcx", "erfinv", "exp2", "exp10", "expit", "expm1", "gamma", "gammainc", "gammaincc", "gammaln",
+    "erfcinv", "erfcx", "erfinv", "exp1", "exp2", "exp10", "expi", "expn", "betaincinv", "gammaincinv",
+    "gammainccinv", "kn", "expit", "expm1", "gamma", "gammainc", "gammaincc", "gammaln",
     "gammasgn", "i0", "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "jv", "k0", "k0e", "k1", "k1e", "kl_div",
     "kv", "kve", "log1p", "log_expit", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr",
     "ndtri", "polygamma", "psi", "rel_entr", "rgamma", "sinc", "softmax", "softplus", "xlog1py", "xlogy", "y0",
     "y1", "yn", "yv", "zeta",
 ])
+
+#: scipy's ufuncs -> the functions here, for numpy's dispatch (``scipy.special.gamma(x)`` on a hodiff value): the
+#: integrator merges it into ``hodiff._dispatch.HANDLED_UFUNCS`` (``gammasgn`` goes to the non-differentiable ones).
+SCIPY_UFUNCS = {getattr(sp, _n): globals()[_n] for _n in __all__
+                if isinstance(getattr(sp, _n, None), np.ufunc) and _n != "gammasgn"}
