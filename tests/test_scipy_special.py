@@ -3,10 +3,11 @@ references (finite differences, analytic formulas, other hodiff strategies), to 
 
 The new primitives (``hodiff/scipy/_special_table.py`` and ``_bessel_table.py``) are walked by the very test bodies
 of ``tests/test_primitive_table.py`` (value, JVP and VJP vs finite differences, transpose identity, batched
-tangents, second order), called with hypothesis seeds from here; the one difference is that arguments whose rule is
-an ``Unsupported`` marker (the shape parameters of ``gammainc``/``betainc``, the exponent of ``zeta``) are left out of
-the finite-difference checks, and :func:`test_unsupported_derivatives_raise` checks that they raise instead.
-``test_primitive_table`` is imported before ``hodiff.scipy`` so that its own parametrization does not change.
+tangents, second order), called with hypothesis seeds from here. Arguments hodiff does not differentiate (orders,
+the shape parameters of ``gammainc``/``betainc``, the exponent of ``zeta``) are keyword parameters of the primitives;
+:func:`test_unsupported_derivatives_raise` checks that the public functions refuse a traced value for them.
+``test_primitive_table`` is imported before ``hodiff.scipy`` so that its own parametrization stays the engine's
+table when this file is collected first.
 """
 from __future__ import annotations
 
@@ -26,18 +27,9 @@ NEW = sorted(v.name for m in (T, B) for v in vars(m).values() if isinstance(v, h
 FEW = settings(max_examples=4)
 
 
-_TABLE_DIFF_ARGS = tpt._diff_args   # the table's own (patching below is scoped to one call)
-
-
-def _supported_diff_args(prim, args):
-    return [i for i in _TABLE_DIFF_ARGS(prim, args) if not getattr(prim.jvp[i], "unsupported", False)]
-
-
 def _run(test, name, seed):
-    """One body of ``test_primitive_table`` on ``name``, with unsupported arguments left out."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tpt, "_diff_args", _supported_diff_args)
-        getattr(tpt, test).hypothesis.inner_test(name, seed)
+    """One body of ``test_primitive_table`` on ``name``."""
+    getattr(tpt, test).hypothesis.inner_test(name, seed)
 
 
 def test_new_primitives_are_declared():
@@ -48,9 +40,7 @@ def test_new_primitives_are_declared():
 
 @pytest.mark.parametrize("name", NEW)
 def test_entry_is_complete(name):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tpt, "_diff_args", _supported_diff_args)
-        tpt.test_entry_is_complete(name)
+    tpt.test_entry_is_complete(name)
 
 
 @pytest.mark.parametrize("name", NEW)
@@ -78,7 +68,7 @@ def _scalar_point(name, seed=0):
     args, params = prim.domain(np.random.default_rng(seed))
     args = [float(np.ravel(a)[0]) for a in args]
     params = {k: (v.ravel()[0] if isinstance(v, np.ndarray) else v) for k, v in params.items()}
-    idx = [i for i in range(len(args)) if prim.jvp[i] is not None and not getattr(prim.jvp[i], "unsupported", 0)]
+    idx = [i for i in range(len(args)) if prim.jvp[i] is not None]
     return prim, args, params, idx
 
 
