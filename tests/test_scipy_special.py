@@ -3,10 +3,11 @@ references (finite differences, analytic formulas, other hodiff strategies), to 
 
 The new primitives (``hodiff/scipy/_special_table.py`` and ``_bessel_table.py``) are walked by the very test bodies
 of ``tests/test_primitive_table.py`` (value, JVP and VJP vs finite differences, transpose identity, batched
-tangents, second order), called with hypothesis seeds from here; the one difference is that arguments whose rule is
-an ``Unsupported`` marker (the shape parameters of ``gammainc``/``betainc``, the exponent of ``zeta``) are left out of
-the finite-difference checks, and :func:`test_unsupported_derivatives_raise` checks that they raise instead.
-``test_primitive_table`` is imported before ``hodiff.scipy`` so that its own parametrization does not change.
+tangents, second order), called with hypothesis seeds from here. Arguments hodiff does not differentiate (orders,
+the shape parameters of ``gammainc``/``betainc``, the exponent of ``zeta``) are keyword parameters of the primitives;
+:func:`test_unsupported_derivatives_raise` checks that the public functions refuse a traced value for them.
+``test_primitive_table`` is imported before ``hodiff.scipy`` so that its own parametrization stays the engine's
+table when this file is collected first.
 """
 from __future__ import annotations
 
@@ -26,31 +27,20 @@ NEW = sorted(v.name for m in (T, B) for v in vars(m).values() if isinstance(v, h
 FEW = settings(max_examples=4)
 
 
-_TABLE_DIFF_ARGS = tpt._diff_args   # the table's own (patching below is scoped to one call)
-
-
-def _supported_diff_args(prim, args):
-    return [i for i in _TABLE_DIFF_ARGS(prim, args) if not getattr(prim.jvp[i], "unsupported", False)]
-
-
 def _run(test, name, seed):
-    """One body of ``test_primitive_table`` on ``name``, with unsupported arguments left out."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tpt, "_diff_args", _supported_diff_args)
-        getattr(tpt, test).hypothesis.inner_test(name, seed)
+    """One body of ``test_primitive_table`` on ``name``."""
+    getattr(tpt, test).hypothesis.inner_test(name, seed)
 
 
 def test_new_primitives_are_declared():
-    assert len(NEW) >= 35, NEW
+    assert len(NEW) >= 40, NEW
     for name in NEW:
         assert name in hd.PRIMITIVES
 
 
 @pytest.mark.parametrize("name", NEW)
 def test_entry_is_complete(name):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tpt, "_diff_args", _supported_diff_args)
-        tpt.test_entry_is_complete(name)
+    tpt.test_entry_is_complete(name)
 
 
 @pytest.mark.parametrize("name", NEW)
@@ -78,7 +68,7 @@ def _scalar_point(name, seed=0):
     args, params = prim.domain(np.random.default_rng(seed))
     args = [float(np.ravel(a)[0]) for a in args]
     params = {k: (v.ravel()[0] if isinstance(v, np.ndarray) else v) for k, v in params.items()}
-    idx = [i for i in range(len(args)) if prim.jvp[i] is not None and not getattr(prim.jvp[i], "unsupported", 0)]
+    idx = [i for i in range(len(args)) if prim.jvp[i] is not None]
     return prim, args, params, idx
 
 
@@ -173,6 +163,9 @@ def test_incomplete_functions_x_derivative_analytic():
     (special.betainc, (2.0, 3.0, 0.4), 0, "a"),
     (special.betainc, (2.0, 3.0, 0.4), 1, "b"),
     (special.zeta, (3.0, 1.5), 0, "x"),
+    (special.gammaincinv, (2.0, 0.3), 0, "a"),
+    (special.betaincinv, (2.0, 3.0, 0.4), 1, "b"),
+    (special.expn, (2, 1.5), 0, "n"),
     (special.zeta, (3.0,), 0, "x"),
     (special.jv, (1.5, 2.0), 0, "v"),
     (special.yn, (1, 2.0), 0, "n"),
@@ -210,6 +203,9 @@ CALLS = [
     ("j0", (_U(-8, 8),)), ("j1", (_U(-8, 8),)), ("y0", (_U(0.1, 8),)), ("y1", (_U(0.1, 8),)), ("i0", (_U(-5, 5),)),
     ("i1", (_U(-5, 5),)), ("i0e", (_U(-5, 5),)), ("i1e", (_U(-5, 5),)), ("k0", (_U(0.1, 5),)), ("k1", (_U(0.1, 5),)),
     ("k0e", (_U(0.1, 5),)), ("k1e", (_U(0.1, 5),)), ("gammasgn", (_U(-3.5, 3.5),)), ("zeta", (_U(1.2, 5),)),
+    ("kn", (np.array([0, 1, 3]), _U(0.1, 5))), ("exp1", (_U(0.01, 5),)), ("expi", (_U(-5, 5),)),
+    ("expn", (np.array([0, 1, 4]), _U(0.1, 5))), ("gammaincinv", (_U(0.5, 3, (3,)), _U(0.01, 0.99))),
+    ("gammainccinv", (2.0, _U(0.01, 0.99))), ("betaincinv", (_U(0.5, 3, (3,)), 1.5, _U(0.01, 0.99))),
 ]
 REEXPORTS = [("erf", (_U(-2, 2),)), ("erfc", (_U(-2, 2),)), ("expit", (_U(-5, 5),)), ("logit", (_U(0.01, 0.99),)),
              ("ndtr", (_U(-3, 3),)), ("log_ndtr", (_U(-10, 3),)), ("gammaln", (_U(0.1, 10),)),
@@ -364,3 +360,22 @@ def test_softplus_and_log_expit_derivatives():
     np.testing.assert_allclose(hd.derivative(special.log_expit, 1)(x), sp.expit(-x), rtol=1e-15)
     # -expit(x) expit(-x), accurate in both tails (the form e (1 - e) would cancel to 0 at x = 40)
     np.testing.assert_allclose(hd.derivative(special.log_expit, 2)(x), -sp.expit(x) * sp.expit(-x), rtol=1e-13)
+
+
+def test_dispatch_table_for_the_integrator():
+    ufuncs = {n for n in special.__all__ if isinstance(getattr(sp, n, None), np.ufunc)} - {"gammasgn"}
+    assert {f.__name__ for f in special.SCIPY_UFUNCS} == {getattr(sp, n).__name__ for n in ufuncs}
+    for uf, fn in special.SCIPY_UFUNCS.items():
+        assert isinstance(uf, np.ufunc) and callable(fn)
+
+
+@pytest.mark.parametrize("inv, fwd", [(special.gammaincinv, special.gammainc), (special.gammainccinv, special.gammaincc),
+                                      (special.betaincinv, special.betainc)])
+def test_inverse_of_incomplete_function_composes_to_identity(inv, fwd):
+    params = (1.7, 2.4)[: 2 if fwd is special.betainc else 1]
+    x = np.array([0.2, 0.5, 0.8])
+    ident = lambda z: inv(*params, fwd(*params, z))  # noqa: E731
+    np.testing.assert_allclose(ident(x), x, rtol=1e-12)
+    np.testing.assert_allclose(hd.derivative(ident, 1)(x), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(hd.derivative(ident, 2)(x), 0.0, atol=1e-8)
+    np.testing.assert_allclose(hd.derivative(ident, 3)(x), 0.0, atol=1e-7)

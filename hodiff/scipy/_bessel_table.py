@@ -104,3 +104,6 @@ k0e = elementwise("k0e", sp.k0e, (lambda ans, x: hd.subtract(ans, hd.bind(k1e, x
 k1e = elementwise("k1e", sp.k1e,
                   (lambda ans, x: hd.subtract(ans, _half(hd.add(hd.bind(k0e, x), _bind(kve, x, v=2.0)))),),
                   unary_domain(0.3, 4.0))
+kn = elementwise("kn", lambda x, n: sp.kn(n, x),
+                 (lambda ans, x, n: hd.negative(_half(hd.add(_bind(kn, x, n=n - 1), _bind(kn, x, n=n + 1)))),),
+                 _order_domain(0.3, 4.0, _INT_ORDERS, name="n"))

@@ -3,10 +3,12 @@
 Same conventions as the engine's table (``hodiff/_prims_math.py``): one :class:`hodiff.Primitive` per scipy ufunc,
 ``impl`` is the scipy ufunc itself (so values are scipy's, bit for bit), JVP/VJP rules are written in hodiff's own
 operations (so they differentiate again, to any order), and every entry declares a ``domain`` for the generated
-tests. Non-differentiable *order* arguments (``n`` of ``yn``, ``v`` of ``jv``) are keyword parameters, as ``n`` of
-``polygamma`` is. Arguments whose derivative hodiff does not provide (the shape parameters of the incomplete gamma
-and beta functions, the exponent of the Hurwitz zeta function) are positional, with a rule that raises
-:class:`UnsupportedDerivativeError` naming the function and the argument: never a silent zero.
+tests. Arguments that are not differentiated are keyword parameters of the primitive, as ``n`` of ``polygamma``
+is: the orders (``n`` of ``yn``, ``v`` of ``jv``), and the arguments whose derivative hodiff does not provide (the
+shape parameters of the incomplete gamma and beta functions, the exponent of the Hurwitz zeta function). Every
+positional argument of an entry is differentiable, which is what the generated tests of the whole table assume. The
+public functions (``special.py``) refuse a traced value for a parameter with :class:`UnsupportedDerivativeError`,
+naming the function and the argument: never a silent zero.
 
 Each entry also gets a Taylor-mode rule (``hd.derivative``) built from its JVP rules by the derivative-ODE method
 (:func:`taylor_rule`). The Bessel functions are in ``_bessel_table.py``; the public functions in ``special.py``.
@@ -31,13 +33,7 @@ class UnsupportedDerivativeError(hd.HodiffError, NotImplementedError):
 
 
 class Unsupported:
-    """A JVP/VJP rule standing for "no derivative with respect to this argument": calling it raises.
-
-    ``unsupported = True`` lets the generated tests leave the argument out of the finite-difference checks (they
-    check instead that it raises).
-    """
-
-    unsupported = True
+    """"No derivative with respect to this argument": calling it raises :class:`UnsupportedDerivativeError`."""
 
     def __init__(self, fn: str, arg: str, why: str):
         self.fn, self.arg, self.why = fn, arg, why
@@ -58,8 +54,8 @@ def _ew_cost(flops_per_elem):
 
 def _lift(local):
     """A rule ``seed * local(ans, *args, **params)`` (an elementwise function's derivative is a local factor)."""
-    if local is None or isinstance(local, Unsupported):
-        return local
+    if local is None:
+        return None
     return lambda s, ans, *args, **params: hd.multiply(s, local(ans, *args, **params))
 
 
@@ -138,6 +134,15 @@ def unary_domain(lo, hi, signed=False):
     return draw
 
 
+def param_domain(x_bounds, **param_bounds):
+    """x uniform in ``x_bounds``; keyword parameters uniform in theirs, of a shape that broadcasts with x's."""
+    def draw(rng):
+        sp_, sx = _SHAPES_2[rng.integers(len(_SHAPES_2))]
+        return (rng.uniform(*x_bounds, size=sx),), {k: rng.uniform(lo, hi, size=sp_)
+                                                     for k, (lo, hi) in param_bounds.items()}
+    return draw
+
+
 def nary_domain(*bounds):
     """Independent uniform draws, the shapes of the first two arguments from the broadcasting pairs."""
     def draw(rng):
@@ -179,26 +184,21 @@ def _gamma_density(a, x):
     return hd.exp(hd.subtract(hd.subtract(hd.xlogy(hd.subtract(a, 1.0), x), x), hd.gammaln(a)))
 
 
-_NO_SERIES = "no accurate series for the derivative in the shape parameter is implemented"
-gammainc = elementwise("gammainc", sp.gammainc,
-                       (Unsupported("gammainc", "a", _NO_SERIES), lambda ans, a, x: _gamma_density(a, x)),
-                       nary_domain((0.5, 4.0), (0.2, 5.0)))
-gammaincc = elementwise("gammaincc", sp.gammaincc,
-                        (Unsupported("gammaincc", "a", _NO_SERIES),
-                         lambda ans, a, x: hd.negative(_gamma_density(a, x))),
-                        nary_domain((0.5, 4.0), (0.2, 5.0)))
+# the shape parameters a (and b) are keyword parameters: not differentiated (see the module docstring)
+gammainc = elementwise("gammainc", lambda x, a: sp.gammainc(a, x), (lambda ans, x, a: _gamma_density(a, x),),
+                       param_domain((0.2, 5.0), a=(0.5, 4.0)))
+gammaincc = elementwise("gammaincc", lambda x, a: sp.gammaincc(a, x),
+                        (lambda ans, x, a: hd.negative(_gamma_density(a, x)),), param_domain((0.2, 5.0), a=(0.5, 4.0)))
 
 
-def _beta_density(ans, a, b, x):
+def _beta_density(a, b, x):
     """``x^(a-1) (1-x)^(b-1) / B(a, b)``, the x-derivative of the regularized incomplete beta function."""
     logd = hd.add(hd.xlogy(hd.subtract(a, 1.0), x), hd.xlog1py(hd.subtract(b, 1.0), hd.negative(x)))
     return hd.exp(hd.subtract(logd, hd.bind(betaln, a, b)))
 
 
-betainc = elementwise("betainc", sp.betainc,
-                      (Unsupported("betainc", "a", _NO_SERIES), Unsupported("betainc", "b", _NO_SERIES),
-                       _beta_density),
-                      nary_domain((0.5, 4.0), (0.5, 4.0), (0.05, 0.95)))
+betainc = elementwise("betainc", lambda x, a, b: sp.betainc(a, b, x), (lambda ans, x, a, b: _beta_density(a, b, x),),
+                      param_domain((0.05, 0.95), a=(0.5, 4.0), b=(0.5, 4.0)))
 
 # ------------------------------------------------------------------------------------------------------------------
 # error function family and logistic
@@ -241,10 +241,10 @@ kl_div = elementwise("kl_div", sp.kl_div,
 # ------------------------------------------------------------------------------------------------------------------
 # Hurwitz zeta
 
-zeta = elementwise("zeta", sp.zeta,
-                   (Unsupported("zeta", "x", "the derivative of the zeta function in its exponent is not implemented"),
-                    lambda ans, x, q: hd.negative(hd.multiply(x, hd.bind(zeta, hd.add(x, 1.0), q)))),
-                   nary_domain((1.5, 4.0), (0.5, 3.0)))
+# the exponent x is a keyword parameter: not differentiated
+zeta = elementwise("zeta", lambda q, x: sp.zeta(x, q),
+                   (lambda ans, q, x: hd.negative(hd.multiply(x, hd.bind(zeta, q, x=x + 1.0))),),
+                   param_domain((0.5, 3.0), x=(1.5, 4.0)))
 
 # ------------------------------------------------------------------------------------------------------------------
 # Box-Cox
@@ -287,3 +287,45 @@ def _plain(v):
 boxcox = elementwise("boxcox", sp.boxcox,
                      (lambda ans, x, lm: hd.exp(hd.multiply(hd.subtract(lm, 1.0), hd.log(x))), _boxcox_dl),
                      nary_domain((0.3, 3.0), (-1.5, 1.5)))
+
+# ------------------------------------------------------------------------------------------------------------------
+# inverses of the incomplete functions in their last argument: d x / d y = 1 / (density at x)
+
+
+def _inv_gamma_density(a, x):
+    return hd.exp(hd.subtract(hd.add(hd.gammaln(a), x), hd.xlogy(hd.subtract(a, 1.0), x)))
+
+
+gammaincinv = elementwise("gammaincinv", lambda y, a: sp.gammaincinv(a, y),
+                          (lambda ans, y, a: _inv_gamma_density(a, ans),), param_domain((0.05, 0.95), a=(0.5, 4.0)))
+gammainccinv = elementwise("gammainccinv", lambda y, a: sp.gammainccinv(a, y),
+                           (lambda ans, y, a: hd.negative(_inv_gamma_density(a, ans)),),
+                           param_domain((0.05, 0.95), a=(0.5, 4.0)))
+betaincinv = elementwise("betaincinv", lambda y, a, b: sp.betaincinv(a, b, y),
+                         (lambda ans, y, a, b: hd.divide(1.0, _beta_density(a, b, ans)),),
+                         param_domain((0.05, 0.95), a=(0.7, 4.0), b=(0.7, 4.0)))
+
+# ------------------------------------------------------------------------------------------------------------------
+# exponential integrals: E1' = -e^-x / x, Ei' = e^x / x, E_n' = -E_{n-1} (E_0 = e^-x / x)
+
+exp1 = elementwise("exp1", sp.exp1, (lambda ans, x: hd.negative(hd.divide(hd.exp(hd.negative(x)), x)),),
+                   unary_domain(0.2, 4.0))
+expi = elementwise("expi", sp.expi, (lambda ans, x: hd.divide(hd.exp(x), x),), unary_domain(0.2, 3.0, signed=True))
+
+
+def _dexpn(ans, x, n):
+    n = np.asarray(n)
+    lower = hd.bind(expn, x, n=np.maximum(n - 1, 1))
+    if np.all(n >= 2):
+        return hd.negative(lower)
+    e0 = hd.divide(hd.exp(hd.negative(x)), x)                         # E_0
+    d0 = hd.negative(hd.multiply(e0, hd.add(1.0, hd.divide(1.0, x))))  # E_0' for n = 0
+    return hd.where(n == 0, d0, hd.negative(hd.where(n == 1, e0, lower)))
+
+
+def _expn_domain(rng):
+    (x,), _ = unary_domain(0.3, 4.0)(rng)
+    return (x,), {"n": int(rng.integers(0, 4))}
+
+
+expn = elementwise("expn", lambda x, n: sp.expn(n, x), (_dexpn,), _expn_domain)

@@ -34,34 +34,34 @@ def _traced(v) -> bool:
     return isinstance(v, hd.Tensor) and v._needs_derivative()
 
 
-def _order(fn: str, name: str, v):
-    """A plain order argument; a traced one is an error (its derivative is not provided)."""
+_ORDER = "the order of a Bessel-type function is not a differentiable argument"
+_NO_SERIES = "no accurate series for the derivative in a shape parameter is implemented"
+
+
+def _const(fn: str, name: str, v, why: str):
+    """A plain value for a non-differentiated argument; a traced one is an error naming ``fn`` and ``name``."""
     if _traced(v):
-        Unsupported(fn, name, "the order of a Bessel/polygamma-type function is not a differentiable argument")()
+        Unsupported(fn, name, why)()
     v = _plain(v)
     return v[()] if v.ndim == 0 else v
 
 
-def _make(name, prim, argnames, summary, deriv, example, order=None):
-    """A public function ``name(*argnames)`` applying ``prim`` (``order`` names a leading keyword-parameter
-    argument), with a numpydoc docstring."""
-    if order is None:
-        def fn(*args):
-            if len(args) != len(argnames):
-                raise TypeError(f"{name}() takes {len(argnames)} positional arguments ({', '.join(argnames)}), "
-                                f"got {len(args)}")
-            return hd.bind(prim, *args)
-        params = argnames
-    else:
-        def fn(v, x, /):
-            return hd.bind(prim, x, **{order: _order(name, order, v)})
-        params = (order, "x")
+def _make(name, prim, argnames, summary, deriv, example, consts=(), why=_ORDER):
+    """A public function ``name(*argnames)`` (scipy's positional order) applying ``prim``: the arguments named in
+    ``consts`` go to the primitive as keyword parameters (not differentiated; a traced one raises, saying ``why``),
+    the others positionally. Its docstring is numpydoc."""
+    def fn(*args):
+        if len(args) != len(argnames):
+            raise TypeError(f"{name}() takes {len(argnames)} positional arguments ({', '.join(argnames)}), "
+                            f"got {len(args)}")
+        pos = [a for n, a in zip(argnames, args) if n not in consts]
+        return hd.bind(prim, *pos, **{n: _const(name, n, a, why) for n, a in zip(argnames, args) if n in consts})
     fn.__name__ = fn.__qualname__ = name
     fn.__signature__ = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_ONLY,
-                                                            annotation=ArrayLike) for p in params],
+                                                            annotation=ArrayLike) for p in argnames],
                                          return_annotation=ArrayLike)
-    plist = "\n".join(f"{p} : array_like\n    {'Order (not differentiated).' if p == order else 'Input.'}"
-                      for p in params)
+    plist = "\n".join(f"{p} : array_like\n    {'Not differentiated: ' + why + '.' if p in consts else 'Input.'}"
+                      for p in argnames)
     fn.__doc__ = (f"{summary}\n\nSame as ``scipy.special.{name}`` (values from scipy's ufunc); elementwise with "
                   f"numpy broadcasting.\n\nParameters\n----------\n{plist}\n\nReturns\n-------\nndarray or hodiff "
                   f"value\n    The broadcast shape of the inputs.\n\nNotes\n-----\nDerivatives: {deriv}\n\n"
@@ -83,13 +83,15 @@ betaln = _make("betaln", T.betaln, ("a", "b"), "log |B(a, b)|.", "d/da = psi(a) 
                ">>> float(hd.grad(special.betaln)(1.0, 1.0))   # psi(1) - psi(2)\n-1.0")
 gammainc = _make("gammainc", T.gammainc, ("a", "x"), "The regularized lower incomplete gamma function P(a, x).",
                  "dP/dx = x^(a-1) e^-x / Gamma(a); the derivative in a raises UnsupportedDerivativeError.",
-                 ">>> float(hd.grad(special.gammainc, argnums=1)(1.0, 0.0))   # e^-x at 0\n1.0")
+                 ">>> float(hd.grad(special.gammainc, argnums=1)(1.0, 0.0))   # e^-x at 0\n1.0",
+                 consts=("a",), why=_NO_SERIES)
 gammaincc = _make("gammaincc", T.gammaincc, ("a", "x"), "The regularized upper incomplete gamma function Q(a, x).",
                   "dQ/dx = -x^(a-1) e^-x / Gamma(a); the derivative in a raises UnsupportedDerivativeError.",
-                  ">>> float(special.gammaincc(1.0, 0.0))\n1.0")
+                  ">>> float(special.gammaincc(1.0, 0.0))\n1.0", consts=("a",), why=_NO_SERIES)
 betainc = _make("betainc", T.betainc, ("a", "b", "x"), "The regularized incomplete beta function I_x(a, b).",
                 "dI/dx = x^(a-1) (1-x)^(b-1) / B(a, b); the derivatives in a and b raise "
-                "UnsupportedDerivativeError.", ">>> float(hd.grad(special.betainc, argnums=2)(1.0, 1.0, 0.3))\n1.0")
+                "UnsupportedDerivativeError.", ">>> float(hd.grad(special.betainc, argnums=2)(1.0, 1.0, 0.3))\n1.0",
+                consts=("a", "b"), why=_NO_SERIES)
 
 # ------------------------------------------------------------------------------------------------------------------
 # error functions, logistic, entropies, zeta, Box-Cox
@@ -114,6 +116,25 @@ kl_div = _make("kl_div", T.kl_div, ("x", "y"), "x log(x / y) - x + y.", "d/dx = 
 boxcox = _make("boxcox", T.boxcox, ("x", "lmbda"), "The Box-Cox transform (x^lmbda - 1) / lmbda (log(x) at 0).",
                "d/dx = x^(lmbda-1); d/dlmbda = (x^lmbda log x - boxcox) / lmbda, by its power series for small "
                "|lmbda log x| (log(x)^2 / 2 at lmbda = 0).", ">>> float(special.boxcox(1.0, 0.5))\n0.0")
+gammaincinv = _make("gammaincinv", T.gammaincinv, ("a", "y"), "The inverse of gammainc in x: P(a, x) = y.",
+                    "dx/dy = Gamma(a) x^(1-a) e^x; the derivative in a raises UnsupportedDerivativeError.",
+                    ">>> float(hd.grad(special.gammaincinv, argnums=1)(1.0, 0.0))   # x = -log(1 - y)\n1.0",
+                    consts=("a",), why=_NO_SERIES)
+gammainccinv = _make("gammainccinv", T.gammainccinv, ("a", "y"), "The inverse of gammaincc in x: Q(a, x) = y.",
+                     "dx/dy = -Gamma(a) x^(1-a) e^x; the derivative in a raises UnsupportedDerivativeError.",
+                     ">>> float(hd.grad(special.gammainccinv, argnums=1)(1.0, 1.0))   # x = -log(y)\n-1.0",
+                     consts=("a",), why=_NO_SERIES)
+betaincinv = _make("betaincinv", T.betaincinv, ("a", "b", "y"), "The inverse of betainc in x: I_x(a, b) = y.",
+                   "dx/dy = B(a, b) x^(1-a) (1-x)^(1-b); the derivatives in a and b raise "
+                   "UnsupportedDerivativeError.", ">>> float(special.betaincinv(1.0, 1.0, 0.25))\n0.25",
+                   consts=("a", "b"), why=_NO_SERIES)
+exp1 = _make("exp1", T.exp1, ("x",), "The exponential integral E_1(x) = int_1^inf e^(-x t) / t dt.",
+             "E_1' = -e^-x / x.", ">>> round(float(special.exp1(1.0)), 6)\n0.219384")
+expi = _make("expi", T.expi, ("x",), "The exponential integral Ei(x).", "Ei' = e^x / x.",
+             ">>> round(float(hd.grad(special.expi)(1.0)), 6)\n2.718282")
+expn = _make("expn", T.expn, ("n", "x"), "The generalized exponential integral E_n(x) of integer order n.",
+             "E_n' = -E_{n-1} in x (E_0 = e^-x / x).", ">>> round(float(special.expn(1, 1.0)), 6)\n0.219384",
+             consts=("n",))
 exp10 = _make("exp10", T.exp10, ("x",), "10 ** x.", "d/dx = log(10) 10^x.", ">>> float(special.exp10(2.0))\n100.0")
 
 
@@ -141,34 +162,33 @@ def zeta(x: ArrayLike, q: ArrayLike | None = None) -> ArrayLike:
     >>> float(hd.grad(lambda q: special.zeta(2.0, q))(1.0))   # -2 zeta(3)
     -2.404113806319188
     """
+    x = _const("zeta", "x", x, "the derivative of the zeta function in its exponent is not implemented")
     if q is None:
-        if _traced(x):
-            T.zeta.jvp[0]()
-        return sp.zeta(_plain(x))
-    return hd.bind(T.zeta, x, q)
+        return sp.zeta(x)
+    return hd.bind(T.zeta, q, x=x)
 
 
 # ------------------------------------------------------------------------------------------------------------------
 # Bessel functions
 
 _BES = "C_v' = (C_{v-1} - C_{v+1}) / 2 in x (the order is not differentiated)."
-jv = _make("jv", B.jv, None, "The Bessel function of the first kind J_v(x) of real order v.", _BES,
-           ">>> float(hd.grad(lambda x: special.jv(1, x))(0.0))\n0.5", order="v")
-jn = _make("jn", B.jv, None, "J_n(x), the Bessel function of the first kind (scipy's jn is jv).", _BES,
-           ">>> float(special.jn(0, 0.0))\n1.0", order="v")
-yv = _make("yv", B.yv, None, "The Bessel function of the second kind Y_v(x) of real order v.", _BES,
-           ">>> round(float(special.yv(0, 1.0)), 6)\n0.088257", order="v")
-yn = _make("yn", B.yn, None, "The Bessel function of the second kind Y_n(x) of integer order n.", _BES,
-           ">>> round(float(special.yn(0, 1.0)), 6)\n0.088257", order="n")
-iv = _make("iv", B.iv, None, "The modified Bessel function of the first kind I_v(x).",
-           "I_v' = (I_{v-1} + I_{v+1}) / 2 in x.", ">>> float(special.iv(0, 0.0))\n1.0", order="v")
-ive = _make("ive", B.ive, None, "The exponentially scaled I_v(x) exp(-|x|).",
-            "(I_{v-1} + I_{v+1}) e^-|x| / 2 - sign(x) ive in x.", ">>> float(special.ive(0, 0.0))\n1.0", order="v")
-kv = _make("kv", B.kv, None, "The modified Bessel function of the second kind K_v(x).",
+jv = _make("jv", B.jv, ("v", "x"), "The Bessel function of the first kind J_v(x) of real order v.", _BES,
+           ">>> float(hd.grad(lambda x: special.jv(1, x))(0.0))\n0.5", consts=("v",))
+jn = _make("jn", B.jv, ("v", "x"), "J_n(x), the Bessel function of the first kind (scipy's jn is jv).", _BES,
+           ">>> float(special.jn(0, 0.0))\n1.0", consts=("v",))
+yv = _make("yv", B.yv, ("v", "x"), "The Bessel function of the second kind Y_v(x) of real order v.", _BES,
+           ">>> round(float(special.yv(0, 1.0)), 6)\n0.088257", consts=("v",))
+yn = _make("yn", B.yn, ("n", "x"), "The Bessel function of the second kind Y_n(x) of integer order n.", _BES,
+           ">>> round(float(special.yn(0, 1.0)), 6)\n0.088257", consts=("n",))
+iv = _make("iv", B.iv, ("v", "x"), "The modified Bessel function of the first kind I_v(x).",
+           "I_v' = (I_{v-1} + I_{v+1}) / 2 in x.", ">>> float(special.iv(0, 0.0))\n1.0", consts=("v",))
+ive = _make("ive", B.ive, ("v", "x"), "The exponentially scaled I_v(x) exp(-|x|).",
+            "(I_{v-1} + I_{v+1}) e^-|x| / 2 - sign(x) ive in x.", ">>> float(special.ive(0, 0.0))\n1.0", consts=("v",))
+kv = _make("kv", B.kv, ("v", "x"), "The modified Bessel function of the second kind K_v(x).",
            "K_v' = -(K_{v-1} + K_{v+1}) / 2 in x.", ">>> round(float(special.kv(0.5, 1.0)), 6)\n0.461069",
-           order="v")
-kve = _make("kve", B.kve, None, "The exponentially scaled K_v(x) exp(x).", "kve - (kve_{v-1} + kve_{v+1}) / 2 in x.",
-            ">>> round(float(special.kve(0.5, 1.0)), 6)\n1.253314", order="v")
+           consts=("v",))
+kve = _make("kve", B.kve, ("v", "x"), "The exponentially scaled K_v(x) exp(x).", "kve - (kve_{v-1} + kve_{v+1}) / 2 in x.",
+            ">>> round(float(special.kve(0.5, 1.0)), 6)\n1.253314", consts=("v",))
 j0 = _make("j0", B.j0, ("x",), "J_0(x).", "J_0' = -J_1.", ">>> float(special.j0(0.0))\n1.0")
 j1 = _make("j1", B.j1, ("x",), "J_1(x).", "J_1' = (J_0 - J_2) / 2.", ">>> float(hd.grad(special.j1)(0.0))\n0.5")
 y0 = _make("y0", B.y0, ("x",), "Y_0(x).", "Y_0' = -Y_1.", ">>> round(float(special.y0(1.0)), 6)\n0.088257")
@@ -181,6 +201,8 @@ i1e = _make("i1e", B.i1e, ("x",), "I_1(x) exp(-|x|).", "(i0e + ive(2)) / 2 - sig
 k0 = _make("k0", B.k0, ("x",), "K_0(x).", "K_0' = -K_1.", ">>> round(float(special.k0(1.0)), 6)\n0.421024")
 k1 = _make("k1", B.k1, ("x",), "K_1(x).", "K_1' = -(K_0 + K_2) / 2.", ">>> round(float(special.k1(1.0)), 6)\n0.601907")
 k0e = _make("k0e", B.k0e, ("x",), "K_0(x) exp(x).", "k0e - k1e.", ">>> round(float(special.k0e(1.0)), 6)\n1.144463")
+kn = _make("kn", B.kn, ("n", "x"), "The modified Bessel function of the second kind K_n(x) of integer order n.",
+           "K_n' = -(K_{n-1} + K_{n+1}) / 2 in x.", ">>> round(float(special.kn(1, 1.0)), 6)\n0.601907", consts=("n",))
 k1e = _make("k1e", B.k1e, ("x",), "K_1(x) exp(x).", "k1e - (k0e + kve(2)) / 2.",
             ">>> round(float(special.k1e(1.0)), 6)\n1.636153")
 
@@ -203,9 +225,15 @@ psi = digamma
 
 __all__ = sorted([
     "UnsupportedDerivativeError", "beta", "betainc", "betaln", "boxcox", "cbrt", "digamma", "entr", "erf", "erfc",
-    "erfcinv", "erfcx", "erfinv", "exp2", "exp10", "expit", "expm1", "gamma", "gammainc", "gammaincc", "gammaln",
+    "erfcinv", "erfcx", "erfinv", "exp1", "exp2", "exp10", "expi", "expn", "betaincinv", "gammaincinv",
+    "gammainccinv", "kn", "expit", "expm1", "gamma", "gammainc", "gammaincc", "gammaln",
     "gammasgn", "i0", "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "jv", "k0", "k0e", "k1", "k1e", "kl_div",
     "kv", "kve", "log1p", "log_expit", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr",
     "ndtri", "polygamma", "psi", "rel_entr", "rgamma", "sinc", "softmax", "softplus", "xlog1py", "xlogy", "y0",
     "y1", "yn", "yv", "zeta",
 ])
+
+#: scipy's ufuncs -> the functions here, for numpy's dispatch (``scipy.special.gamma(x)`` on a hodiff value): the
+#: integrator merges it into ``hodiff._dispatch.HANDLED_UFUNCS`` (``gammasgn`` goes to the non-differentiable ones).
+SCIPY_UFUNCS = {getattr(sp, _n): globals()[_n] for _n in __all__
+                if isinstance(getattr(sp, _n, None), np.ufunc) and _n != "gammasgn"}
