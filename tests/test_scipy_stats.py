@@ -344,6 +344,15 @@ def test_discrete_hessians(name):
     _check_hessian(f, th)
 
 
+def test_hessian_with_broadcast_shapes():
+    # distribution functions with a vector of shapes broadcast against a column of data, in (loc, log scale)
+    x, a = np.linspace(0.5, 3.0, 4).reshape(4, 1), np.array([0.8, 2.0, 3.0])
+    for name, sh in [("gamma", (a,)), ("t", (a,)), ("chi2", (a,)), ("beta", (a, 2.0))]:
+        xx, d = (x / 4 if name == "beta" else x), getattr(S, name)
+        _check_hessian(lambda th: hd.sum(d.logsf(xx, *sh, th[0], hd.exp(th[1])))
+                       + hd.sum(d.cdf(xx, *sh, th[0], hd.exp(th[1]))), np.array([0.05, 0.1]))
+
+
 def test_third_order_through_cdf_rule():
     # d^3/dx^3 t.cdf = d^2/dx^2 t.pdf: through the cdf primitive's rule vs through the pdf composite vs scipy
     x0, df = 0.7, 4.5
