@@ -96,24 +96,34 @@ def count(k: Any, fname: str, argname: str) -> Any:
     return k
 
 
+_TAILS_MSG = ("{}: no derivative with respect to the shape parameter {!r} (the distribution function is a "
+              "regularized incomplete beta/gamma function, whose derivative in it hodiff does not provide); "
+              "differentiate with "
+              "respect to the other arguments, passing {!r} as a plain array or through hd.stop_gradient")
+
+
+def check_tail_shapes(dist: Any, method: str, shapes: list) -> None:
+    """Refuse, naming the method, a traced shape parameter listed in ``dist.tail_constants``."""
+    for n, v in zip(dist.shapes, shapes):
+        if n in dist.tail_constants and traced(v):
+            raise UnsupportedDerivativeError(_TAILS_MSG.format(f"{dist.name}.{method}", n, n))
+
+
 def cdf_primitive(name: str, impl: Callable, density: Callable, shape_names: tuple[str, ...],
-                  domain: Callable) -> Callable:
+                  domain: Callable, public: str) -> Callable:
     """A primitive ``F(x, *shapes)`` for a cumulative distribution function whose derivative in ``x`` is a density.
 
     ``density(x, *shapes)`` must be written in hodiff operations: the JVP/VJP rule is ``seed * density(...)``, so
     the derivative of any order in ``x`` (and mixed ones through ``density``) comes out of the same composition.
     A derivative with respect to a shape parameter raises ``UnsupportedDerivativeError`` (a
-    :class:`hodiff.HodiffError`) naming it. ``domain`` draws
+    :class:`hodiff.HodiffError`) naming it and ``public`` (the user-facing methods). ``domain`` draws
     integer shapes, which marks them non-differentiable to the table tests.
     """
     def x_rule(s, ans, x, *shapes):
         return hd.multiply(s, density(x, *shapes))
 
     def shape_rule(i):
-        msg = (f"{name}: the derivative with respect to the shape parameter {shape_names[i]!r} is not available "
-               f"(it needs the derivative of an incomplete gamma/beta function in its parameter); differentiate "
-               f"with respect to x, loc or scale, or hold {shape_names[i]!r} fixed with hd.stop_gradient")
-        return _NoDerivative(msg)
+        return _NoDerivative(_TAILS_MSG.format(public, shape_names[i], shape_names[i]))
 
     rules = (x_rule,) + tuple(shape_rule(i) for i in range(len(shape_names)))
     prim = hd.Primitive(name, impl, rules, rules, elementwise=True,
@@ -135,6 +145,7 @@ class _Dist:
     name: str = ""
     shapes: tuple[str, ...] = ()
     _extra: tuple[str, ...] = ("loc", "scale")
+    tail_constants: tuple[str, ...] = ()   # shapes the distribution functions cannot differentiate in
     _defaults: dict = {"loc": 0.0, "scale": 1.0}
 
     def _argcheck(self, *shapes):
@@ -210,6 +221,7 @@ class ContinuousDist(_Dist):
 
     def _tails(self, method, fn, x, args, kwds, below, above):
         z, zb, shapes, scale, bad, full = self._prepare(method, x, args, kwds)
+        check_tail_shapes(self, method, shapes)
         a, b = self.support
         inner = (zb > a) & (zb < b)
         val = fn(replace(inner, z, self.safe_z), *shapes)
@@ -307,6 +319,7 @@ class DiscreteDist(_Dist):
 
     def _tails(self, method, fn, k, args, kwds, below, above):
         kb, shapes, bad, full, a, b = self._prepare(method, k, args, kwds)
+        check_tail_shapes(self, method, shapes)
         kb = np.floor(kb)
         inner = (kb >= a) & (kb < b)
         val = fn(_safe_k(inner, kb, a), *shapes)

@@ -87,6 +87,7 @@ class _NBinom(DiscreteDist):
 
     name = "nbinom"
     shapes = ("n", "p")
+    tail_constants = ("n",)
     safe_shapes = (1.0, 0.5)
 
     def _argcheck(self, n, p):

@@ -36,8 +36,8 @@ def _t_domain(rng):
     return (rng.uniform(-3.0, 3.0, size=(3,)), rng.integers(1, 8, size=(3,))), {}
 
 
-_t_cdf = cdf_primitive(
-    "stats_t_cdf", lambda z, df: ssp.stdtr(df, z), lambda z, df: hd.exp(_t_logpdf(z, df)), ("df",), _t_domain)
+_t_cdf = cdf_primitive("stats_t_cdf", lambda z, df: ssp.stdtr(df, z), lambda z, df: hd.exp(_t_logpdf(z, df)),
+                       ("df",), _t_domain, "t.cdf/sf/logcdf/logsf")
 
 
 class _T(ContinuousDist):
@@ -87,6 +87,7 @@ class _Gamma(ContinuousDist):
     shapes = ("a",)
     support = (0.0, np.inf)
     safe_z = 1.0
+    tail_constants = ("a",)
     safe_shapes = (1.0,)
 
     def _argcheck(self, a):
@@ -112,6 +113,7 @@ class _Chi2(ContinuousDist):
     shapes = ("df",)
     support = (0.0, np.inf)
     safe_z = 1.0
+    tail_constants = ("df",)
     safe_shapes = (1.0,)
 
     def _argcheck(self, df):
@@ -141,6 +143,7 @@ class _Beta(ContinuousDist):
     shapes = ("a", "b")
     support = (0.0, 1.0)
     safe_z = 0.5
+    tail_constants = ("a", "b")
     safe_shapes = (1.0, 1.0)
 
     def _argcheck(self, a, b):
