@@ -425,11 +425,12 @@ def test_taylor_mode_matches_nested_reverse(name):
 
 
 def test_docstring_examples():
+    import hodiff.scipy.stats._base as b
     import hodiff.scipy.stats._continuous as c
     import hodiff.scipy.stats._discrete as d
     import hodiff.scipy.stats._multivariate as m
     import hodiff.scipy.stats._shaped as sh
-    for mod in (S, c, d, m, sh):
+    for mod in (S, b, c, d, m, sh):
         runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
         for test in doctest.DocTestFinder().find(mod):
             runner.run(test)
