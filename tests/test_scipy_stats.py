@@ -435,3 +435,19 @@ def test_docstring_examples():
         for test in doctest.DocTestFinder().find(mod):
             runner.run(test)
         assert runner.failures == 0, f"doctest failures in {mod.__name__}"
+
+
+def test_derivative_outside_support_and_at_invalid_parameters():
+    # outside the support the log-density is the constant -inf: its derivative is 0, not nan
+    x = np.array([-1.0, 2.0])
+    g = hd.grad(lambda v: hd.sum(S.gamma.logpdf(x, 2.0, v)))(0.0)
+    assert g == -(2.0 - 1.0) / 2.0 + 1.0          # d/dloc of (a-1) log(x-loc) - (x-loc) at x = 2, a = 2
+    # at invalid parameters the value is nan, and so is the derivative in every argument, both modes
+    for f, p in [(lambda s: S.norm.logpdf(0.5, 0.0, s), -1.0), (lambda a: S.gamma.logpdf(1.0, a), -2.0),
+                 (lambda p: S.binom.logpmf(2, 5, p), 1.5), (lambda s: S.gamma.cdf(1.0, 2.0, 0.0, s), 0.0),
+                 (lambda x: S.t.logcdf(x, -1.0), 0.3)]:
+        assert np.isnan(f(p))
+        assert np.isnan(hd.grad(f)(p)) and np.isnan(hd.jvp(f, (p,), (1.0,))[1])
+    # valid entries next to an invalid one keep their derivatives
+    g = hd.grad(lambda x: hd.sum(S.norm.logpdf(x, 0.0, np.array([1.0, -1.0]))))(np.array([0.5, 0.5]))
+    assert g[0] == -0.5 and np.isnan(g[1])

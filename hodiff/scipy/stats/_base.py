@@ -32,15 +32,24 @@ def asarg(x: Any) -> Any:
     return x.astype(float) if x.dtype.kind in "biu" else x
 
 
-def finish(out: Any, nan_mask: np.ndarray | None, shape: tuple) -> Any:
-    """Make ``out`` the full broadcast ``shape``, put ``nan`` where ``nan_mask`` holds, and return a plain 0-d result
-    as a numpy scalar (as scipy does).
+def finish(out: Any, bad: tuple, shape: tuple) -> Any:
+    """Make ``out`` the full broadcast ``shape``, put ``nan`` where the mask of ``bad = (mask, args)`` holds, and
+    return a plain 0-d result as a numpy scalar (as scipy does).
 
-    ``nan`` enters as a factor, not through ``where``: the derivative there is then ``nan`` too, never a number
-    computed at the substituted parameters.
+    Where the mask holds (invalid parameters, nan input) the value is ``nan`` and so is the derivative with respect
+    to every traced argument in ``args``: the substituted safe parameters must not pass off their derivative (or
+    the 0 that ``where`` gives the replaced ones) as the derivative at the point asked.
     """
-    if nan_mask is not None and nan_mask.any():
-        out = hd.multiply(out, np.where(nan_mask, np.nan, 1.0))
+    mask, args = bad
+    if mask.any():
+        out = hd.multiply(out, np.where(mask, np.nan, 1.0))
+        nan_dir = np.where(mask, np.nan, 0.0)
+        for a in args:
+            if traced(a):
+                # value 0 (so the sum is unchanged), derivative nan_dir: nan exactly where the value is nan
+                finite = np.isfinite(np.asarray(_base(a)))
+                a = replace(finite, a, 0.0)
+                out = hd.add(out, hd.multiply(hd.subtract(a, _base(a)), nan_dir))
     if np.shape(_base(out)) != shape:
         out = hd.broadcast_to(out, shape)
     if type(out) is np.ndarray and out.ndim == 0:
@@ -194,6 +203,7 @@ class ContinuousDist(_Dist):
     def _prepare(self, method, x, args, kwds):
         x, *rest = [asarg(x)] + self._parse(method, args, kwds)
         shapes, loc, scale = rest[:-2], rest[-2], rest[-1]
+        raw = [x, *shapes, loc, scale]
         sb = [_base(s) for s in shapes]
         good = self._argcheck(*sb) & (_base(scale) > 0)
         if not np.all(good):
@@ -202,8 +212,7 @@ class ContinuousDist(_Dist):
         z = hd.divide(hd.subtract(x, loc), scale)
         zb = np.asarray(_base(z))
         full = np.broadcast_shapes(zb.shape, *[np.shape(s) for s in sb], np.shape(good))
-        bad = ~good | np.isnan(zb)
-        return z, zb, shapes, scale, bad, full
+        return z, zb, shapes, scale, (~good | np.isnan(zb), raw), full
 
     @quiet
     def logpdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
@@ -293,7 +302,7 @@ class DiscreteDist(_Dist):
         shapes, loc = rest[:-1], rest[-1]
         fname = f"{self.name}.{method}"
         kb = np.asarray(_base(count(k, fname, "k")) - _base(count(loc, fname, "loc")), dtype=float)
-        shapes = [count(s, fname, n) if n in self.counts else s for s, n in zip(shapes, self.shapes)]
+        shapes = raw = [count(s, fname, n) if n in self.counts else s for s, n in zip(shapes, self.shapes)]
         sb = [_base(s) for s in shapes]
         good = self._argcheck(*sb)
         if not np.all(good):
@@ -301,7 +310,7 @@ class DiscreteDist(_Dist):
             sb = [_base(s) for s in shapes]
         full = np.broadcast_shapes(kb.shape, *[np.shape(s) for s in sb], np.shape(good))
         a, b = self._support(*sb)
-        return kb, shapes, ~good | np.isnan(kb), full, a, b
+        return kb, shapes, (~good | np.isnan(kb), raw), full, a, b
 
     @quiet
     def logpmf(self, k: Any, *args: Any, **kwds: Any) -> Any:
