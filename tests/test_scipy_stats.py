@@ -134,7 +134,7 @@ def test_broadcasting_keywords_frozen():
     k = np.arange(5.0).reshape(5, 1)
     for m in DISC_METHODS:
         want = _scipy("binom", m, k, 4, np.array([0.2, 0.5]))
-        _close(S.binom(n=4, p=np.array([0.2, 0.5])).__getattr__(m)(k), want)
+        _close(getattr(S.binom(n=4, p=np.array([0.2, 0.5])), m)(k), want)
         _close(getattr(S.binom, m)(k, 4, p=np.array([0.2, 0.5])), want)
     # scalars in, numpy scalar out, as scipy
     out = S.norm.logpdf(0.5, 0.1, 2.0)
