@@ -48,7 +48,8 @@ def test_entry_is_complete(name):
 @given(seed=tpt.SEEDS)
 def test_value_and_first_order(name, seed):
     for test in ("test_value", "test_jvp_matches_finite_differences",
-                 "test_vjp_matches_finite_differences_and_transposes_jvp", "test_batched_jvp_equals_stacked_single_jvps"):
+                 "test_vjp_matches_finite_differences_and_transposes_jvp",
+                 "test_batched_jvp_equals_stacked_single_jvps"):
         _run(test, name, seed)
 
 
@@ -369,8 +370,8 @@ def test_dispatch_table_for_the_integrator():
         assert isinstance(uf, np.ufunc) and callable(fn)
 
 
-@pytest.mark.parametrize("inv, fwd", [(special.gammaincinv, special.gammainc), (special.gammainccinv, special.gammaincc),
-                                      (special.betaincinv, special.betainc)])
+@pytest.mark.parametrize("inv, fwd", [(special.gammaincinv, special.gammainc),
+                                      (special.gammainccinv, special.gammaincc), (special.betaincinv, special.betainc)])
 def test_inverse_of_incomplete_function_composes_to_identity(inv, fwd):
     params = (1.7, 2.4)[: 2 if fwd is special.betainc else 1]
     x = np.array([0.2, 0.5, 0.8])

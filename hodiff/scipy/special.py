@@ -187,7 +187,8 @@ ive = _make("ive", B.ive, ("v", "x"), "The exponentially scaled I_v(x) exp(-|x|)
 kv = _make("kv", B.kv, ("v", "x"), "The modified Bessel function of the second kind K_v(x).",
            "K_v' = -(K_{v-1} + K_{v+1}) / 2 in x.", ">>> round(float(special.kv(0.5, 1.0)), 6)\n0.461069",
            consts=("v",))
-kve = _make("kve", B.kve, ("v", "x"), "The exponentially scaled K_v(x) exp(x).", "kve - (kve_{v-1} + kve_{v+1}) / 2 in x.",
+kve = _make("kve", B.kve, ("v", "x"), "The exponentially scaled K_v(x) exp(x).",
+            "kve - (kve_{v-1} + kve_{v+1}) / 2 in x.",
             ">>> round(float(special.kve(0.5, 1.0)), 6)\n1.253314", consts=("v",))
 j0 = _make("j0", B.j0, ("x",), "J_0(x).", "J_0' = -J_1.", ">>> float(special.j0(0.0))\n1.0")
 j1 = _make("j1", B.j1, ("x",), "J_1(x).", "J_1' = (J_0 - J_2) / 2.", ">>> float(hd.grad(special.j1)(0.0))\n0.5")
