@@ -75,7 +75,8 @@ def _make(name, prim, argnames, summary, deriv, example, consts=(), why=_ORDER):
 gamma = _make("gamma", T.gamma, ("x",), "The gamma function Gamma(x).", "Gamma'(x) = Gamma(x) psi(x).",
               ">>> float(hd.grad(special.gamma)(2.0))   # psi(2) = 1 - euler_gamma\n0.42278433509846713")
 rgamma = _make("rgamma", T.rgamma, ("x",), "The reciprocal gamma function 1 / Gamma(x).",
-               "(1/Gamma)'(x) = -psi(x) / Gamma(x).", ">>> float(special.rgamma(3.0))\n0.5")
+               "(1/Gamma)'(x) = -psi(x) / Gamma(x); nan at the non-positive integers (the zeros of "
+               "1/Gamma, where psi has its poles), not the limit.", ">>> float(special.rgamma(3.0))\n0.5")
 beta = _make("beta", T.beta, ("a", "b"), "The beta function B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b).",
              "dB/da = B (psi(a) - psi(a + b)), and symmetrically in b.", ">>> float(special.beta(2.0, 3.0))\n"
              "0.08333333333333333")
@@ -183,7 +184,8 @@ yn = _make("yn", B.yn, ("n", "x"), "The Bessel function of the second kind Y_n(x
 iv = _make("iv", B.iv, ("v", "x"), "The modified Bessel function of the first kind I_v(x).",
            "I_v' = (I_{v-1} + I_{v+1}) / 2 in x.", ">>> float(special.iv(0, 0.0))\n1.0", consts=("v",))
 ive = _make("ive", B.ive, ("v", "x"), "The exponentially scaled I_v(x) exp(-|x|).",
-            "(I_{v-1} + I_{v+1}) e^-|x| / 2 - sign(x) ive in x.", ">>> float(special.ive(0, 0.0))\n1.0", consts=("v",))
+            "(I_{v-1} + I_{v+1}) e^-|x| / 2 - sign(x) ive in x (at x = 0, a kink of e^-|x|, the mean of the "
+            "one-sided derivatives).", ">>> float(special.ive(0, 0.0))\n1.0", consts=("v",))
 kv = _make("kv", B.kv, ("v", "x"), "The modified Bessel function of the second kind K_v(x).",
            "K_v' = -(K_{v-1} + K_{v+1}) / 2 in x.", ">>> round(float(special.kv(0.5, 1.0)), 6)\n0.461069",
            consts=("v",))
@@ -196,8 +198,11 @@ y0 = _make("y0", B.y0, ("x",), "Y_0(x).", "Y_0' = -Y_1.", ">>> round(float(speci
 y1 = _make("y1", B.y1, ("x",), "Y_1(x).", "Y_1' = (Y_0 - Y_2) / 2.", ">>> round(float(special.y1(1.0)), 6)\n-0.781213")
 i0 = _make("i0", B.i0, ("x",), "I_0(x).", "I_0' = I_1.", ">>> float(special.i0(0.0))\n1.0")
 i1 = _make("i1", B.i1, ("x",), "I_1(x).", "I_1' = (I_0 + I_2) / 2.", ">>> float(hd.grad(special.i1)(0.0))\n0.5")
-i0e = _make("i0e", B.i0e, ("x",), "I_0(x) exp(-|x|).", "i1e - sign(x) i0e.", ">>> float(special.i0e(0.0))\n1.0")
-i1e = _make("i1e", B.i1e, ("x",), "I_1(x) exp(-|x|).", "(i0e + ive(2)) / 2 - sign(x) i1e.",
+i0e = _make("i0e", B.i0e, ("x",), "I_0(x) exp(-|x|).",
+            "i1e - sign(x) i0e (the mean of the one-sided derivatives at the kink x = 0).",
+            ">>> float(special.i0e(0.0))\n1.0")
+i1e = _make("i1e", B.i1e, ("x",), "I_1(x) exp(-|x|).",
+            "(i0e + ive(2)) / 2 - sign(x) i1e (the mean of the one-sided derivatives at x = 0).",
             ">>> float(special.i1e(0.0))\n0.0")
 k0 = _make("k0", B.k0, ("x",), "K_0(x).", "K_0' = -K_1.", ">>> round(float(special.k0(1.0)), 6)\n0.421024")
 k1 = _make("k1", B.k1, ("x",), "K_1(x).", "K_1' = -(K_0 + K_2) / 2.", ">>> round(float(special.k1(1.0)), 6)\n0.601907")
