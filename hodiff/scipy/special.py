@@ -82,6 +82,12 @@ beta = _make("beta", T.beta, ("a", "b"), "The beta function B(a, b) = Gamma(a) G
              "0.08333333333333333")
 betaln = _make("betaln", T.betaln, ("a", "b"), "log |B(a, b)|.", "d/da = psi(a) - psi(a + b), symmetrically in b.",
                ">>> float(hd.grad(special.betaln)(1.0, 1.0))   # psi(1) - psi(2)\n-1.0")
+poch = _make("poch", T.poch, ("z", "m"), "The Pochhammer symbol (rising factorial) Gamma(z + m) / Gamma(z).",
+             "d/dz = poch (psi(z + m) - psi(z)), d/dm = poch psi(z + m).", ">>> float(special.poch(2.0, 3.0))\n24.0")
+binom = _make("binom", T.binom, ("n", "k"),
+              "The binomial coefficient Gamma(n + 1) / (Gamma(k + 1) Gamma(n - k + 1)).",
+              "d/dn = binom (psi(n + 1) - psi(n - k + 1)), d/dk = binom (psi(n - k + 1) - psi(k + 1)).",
+              ">>> float(special.binom(5.0, 2.0))\n10.0")
 gammainc = _make("gammainc", T.gammainc, ("a", "x"), "The regularized lower incomplete gamma function P(a, x).",
                  "dP/dx = x^(a-1) e^-x / Gamma(a); the derivative in a raises UnsupportedDerivativeError.",
                  ">>> float(hd.grad(special.gammainc, argnums=1)(1.0, 0.0))   # e^-x at 0\n1.0",
@@ -106,6 +112,9 @@ erfcx = _make("erfcx", T.erfcx, ("x",), "The scaled complementary error function
 ndtri = _make("ndtri", T.ndtri, ("y",), "The inverse of the standard normal CDF.",
               "ndtri'(y) = sqrt(2 pi) exp(ndtri(y)^2 / 2).", ">>> float(hd.grad(special.ndtri)(0.5))\n"
               "2.5066282746310002")
+ndtri_exp = _make("ndtri_exp", T.ndtri_exp, ("y",), "ndtri(exp(y)), accurate for very negative y.",
+                  "d/dy = e^y sqrt(2 pi) exp(ndtri_exp(y)^2 / 2).",
+                  ">>> round(float(special.ndtri_exp(-1.0)), 6)\n-0.337475")
 log_expit = _make("log_expit", T.log_expit, ("x",), "log(expit(x)) = -log(1 + exp(-x)), accurate in both tails.",
                   "d/dx = expit(-x).", ">>> float(hd.grad(special.log_expit)(0.0))\n0.5")
 entr = _make("entr", T.entr, ("x",), "-x log(x) (0 at 0, -inf for x < 0).", "d/dx = -(log(x) + 1).",
@@ -229,15 +238,15 @@ digamma, erf, erfc, expit, gammaln = hd.digamma, hd.erf, hd.erfc, hd.expit, hd.g
 log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy = hd.log_ndtr, hd.logit, hd.ndtr, hd.polygamma, hd.xlog1py, hd.xlogy
 psi = digamma
 
-__all__ = sorted([
-    "UnsupportedDerivativeError", "beta", "betainc", "betaln", "boxcox", "cbrt", "digamma", "entr", "erf", "erfc",
-    "erfcinv", "erfcx", "erfinv", "exp1", "exp2", "exp10", "expi", "expn", "betaincinv", "gammaincinv",
-    "gammainccinv", "kn", "expit", "expm1", "gamma", "gammainc", "gammaincc", "gammaln",
-    "gammasgn", "i0", "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "jv", "k0", "k0e", "k1", "k1e", "kl_div",
-    "kv", "kve", "log1p", "log_expit", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr",
-    "ndtri", "polygamma", "psi", "rel_entr", "rgamma", "sinc", "softmax", "softplus", "xlog1py", "xlogy", "y0",
-    "y1", "yn", "yv", "zeta",
-])
+__all__ = [
+    "UnsupportedDerivativeError", "beta", "betainc", "betaincinv", "betaln", "binom", "boxcox", "cbrt", "digamma",
+    "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "exp10", "exp2", "expi", "expit", "expm1", "expn",
+    "gamma", "gammainc", "gammaincc", "gammainccinv", "gammaincinv", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e",
+    "iv", "ive", "j0", "j1", "jn", "jv", "k0", "k0e", "k1", "k1e", "kl_div", "kn", "kv", "kve", "log1p", "log_expit",
+    "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "ndtri_exp", "poch",
+    "polygamma", "psi", "rel_entr", "rgamma", "sinc", "softmax", "softplus", "xlog1py", "xlogy", "y0", "y1", "yn",
+    "yv", "zeta",
+]
 
 #: scipy's ufuncs -> the functions here, for numpy's dispatch (``scipy.special.gamma(x)`` on a hodiff value): the
 #: integrator merges it into ``hodiff._dispatch.HANDLED_UFUNCS`` (``gammasgn`` goes to the non-differentiable ones).
