@@ -92,6 +92,8 @@ def taylor_rule(prim):
     """
     def rule(ans, xs, primals, params, K):
         live = [i for i, s in enumerate(xs) if any(c is not None for c in s[1:])]
+        if not live:
+            return [None] * K
         if K == 1:
             out = None
             for i in live:
@@ -179,6 +181,22 @@ betaln = elementwise("betaln", sp.betaln, (_dbetaln, lambda ans, a, b: _dbetaln(
                      nary_domain((0.5, 4.0), (0.5, 4.0)))
 
 
+
+def _dpoch_z(ans, z, m):
+    return hd.multiply(ans, hd.subtract(hd.digamma(hd.add(z, m)), hd.digamma(z)))
+
+
+# poch(z, m) = Gamma(z + m) / Gamma(z); binom(n, k) = Gamma(n + 1) / (Gamma(k + 1) Gamma(n - k + 1))
+poch = elementwise("poch", sp.poch, (_dpoch_z, lambda ans, z, m: hd.multiply(ans, hd.digamma(hd.add(z, m)))),
+                   nary_domain((0.5, 4.0), (0.3, 2.5)))
+binom = elementwise("binom", sp.binom,
+                    (lambda ans, n, k: hd.multiply(ans, hd.subtract(hd.digamma(hd.add(n, 1.0)),
+                                                                    hd.digamma(hd.add(hd.subtract(n, k), 1.0)))),
+                     lambda ans, n, k: hd.multiply(ans, hd.subtract(hd.digamma(hd.add(hd.subtract(n, k), 1.0)),
+                                                                    hd.digamma(hd.add(k, 1.0))))),
+                    nary_domain((2.0, 6.0), (0.3, 1.8)))
+
+
 def _gamma_density(a, x):
     """``x^(a-1) e^(-x) / Gamma(a)``, the x-derivative of the regularized lower incomplete gamma function."""
     return hd.exp(hd.subtract(hd.subtract(hd.xlogy(hd.subtract(a, 1.0), x), x), hd.gammaln(a)))
@@ -221,6 +239,11 @@ exp10 = elementwise("exp10", sp.exp10, (lambda ans, x: hd.multiply(ans, float(np
                     unary_domain(-2.0, 2.0))
 # log_expit' = expit(-x), written exp(log_expit(-x)) so that every further derivative is a product of such
 # factors, accurate in both tails (expit's own rule, ans (1 - ans), cancels where expit is near 1)
+# ndtri_exp(y) = ndtri(e^y): d/dy = e^y sqrt(2 pi) exp(ndtri_exp(y)^2 / 2), formed in logs
+ndtri_exp = elementwise("ndtri_exp", sp.ndtri_exp,
+                        (lambda ans, y: hd.exp(hd.add(hd.add(y, hd.multiply(0.5, hd.multiply(ans, ans))),
+                                                      float(np.log(_SQRT_2PI)))),),
+                        unary_domain(-6.0, -0.1))
 log_expit = elementwise("log_expit", sp.log_expit,
                         (lambda ans, x: hd.exp(hd.bind(log_expit, hd.negative(x))),),
                         unary_domain(-5.0, 5.0))

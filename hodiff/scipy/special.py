@@ -75,12 +75,19 @@ def _make(name, prim, argnames, summary, deriv, example, consts=(), why=_ORDER):
 gamma = _make("gamma", T.gamma, ("x",), "The gamma function Gamma(x).", "Gamma'(x) = Gamma(x) psi(x).",
               ">>> float(hd.grad(special.gamma)(2.0))   # psi(2) = 1 - euler_gamma\n0.42278433509846713")
 rgamma = _make("rgamma", T.rgamma, ("x",), "The reciprocal gamma function 1 / Gamma(x).",
-               "(1/Gamma)'(x) = -psi(x) / Gamma(x).", ">>> float(special.rgamma(3.0))\n0.5")
+               "(1/Gamma)'(x) = -psi(x) / Gamma(x); nan at the non-positive integers (the zeros of "
+               "1/Gamma, where psi has its poles), not the limit.", ">>> float(special.rgamma(3.0))\n0.5")
 beta = _make("beta", T.beta, ("a", "b"), "The beta function B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b).",
              "dB/da = B (psi(a) - psi(a + b)), and symmetrically in b.", ">>> float(special.beta(2.0, 3.0))\n"
              "0.08333333333333333")
 betaln = _make("betaln", T.betaln, ("a", "b"), "log |B(a, b)|.", "d/da = psi(a) - psi(a + b), symmetrically in b.",
                ">>> float(hd.grad(special.betaln)(1.0, 1.0))   # psi(1) - psi(2)\n-1.0")
+poch = _make("poch", T.poch, ("z", "m"), "The Pochhammer symbol (rising factorial) Gamma(z + m) / Gamma(z).",
+             "d/dz = poch (psi(z + m) - psi(z)), d/dm = poch psi(z + m).", ">>> float(special.poch(2.0, 3.0))\n24.0")
+binom = _make("binom", T.binom, ("n", "k"),
+              "The binomial coefficient Gamma(n + 1) / (Gamma(k + 1) Gamma(n - k + 1)).",
+              "d/dn = binom (psi(n + 1) - psi(n - k + 1)), d/dk = binom (psi(n - k + 1) - psi(k + 1)).",
+              ">>> float(special.binom(5.0, 2.0))\n10.0")
 gammainc = _make("gammainc", T.gammainc, ("a", "x"), "The regularized lower incomplete gamma function P(a, x).",
                  "dP/dx = x^(a-1) e^-x / Gamma(a); the derivative in a raises UnsupportedDerivativeError.",
                  ">>> float(hd.grad(special.gammainc, argnums=1)(1.0, 0.0))   # e^-x at 0\n1.0",
@@ -105,6 +112,9 @@ erfcx = _make("erfcx", T.erfcx, ("x",), "The scaled complementary error function
 ndtri = _make("ndtri", T.ndtri, ("y",), "The inverse of the standard normal CDF.",
               "ndtri'(y) = sqrt(2 pi) exp(ndtri(y)^2 / 2).", ">>> float(hd.grad(special.ndtri)(0.5))\n"
               "2.5066282746310002")
+ndtri_exp = _make("ndtri_exp", T.ndtri_exp, ("y",), "ndtri(exp(y)), accurate for very negative y.",
+                  "d/dy = e^y sqrt(2 pi) exp(ndtri_exp(y)^2 / 2).",
+                  ">>> round(float(special.ndtri_exp(-1.0)), 6)\n-0.337475")
 log_expit = _make("log_expit", T.log_expit, ("x",), "log(expit(x)) = -log(1 + exp(-x)), accurate in both tails.",
                   "d/dx = expit(-x).", ">>> float(hd.grad(special.log_expit)(0.0))\n0.5")
 entr = _make("entr", T.entr, ("x",), "-x log(x) (0 at 0, -inf for x < 0).", "d/dx = -(log(x) + 1).",
@@ -183,11 +193,13 @@ yn = _make("yn", B.yn, ("n", "x"), "The Bessel function of the second kind Y_n(x
 iv = _make("iv", B.iv, ("v", "x"), "The modified Bessel function of the first kind I_v(x).",
            "I_v' = (I_{v-1} + I_{v+1}) / 2 in x.", ">>> float(special.iv(0, 0.0))\n1.0", consts=("v",))
 ive = _make("ive", B.ive, ("v", "x"), "The exponentially scaled I_v(x) exp(-|x|).",
-            "(I_{v-1} + I_{v+1}) e^-|x| / 2 - sign(x) ive in x.", ">>> float(special.ive(0, 0.0))\n1.0", consts=("v",))
+            "(I_{v-1} + I_{v+1}) e^-|x| / 2 - sign(x) ive in x (at x = 0, a kink of e^-|x|, the mean of the "
+            "one-sided derivatives).", ">>> float(special.ive(0, 0.0))\n1.0", consts=("v",))
 kv = _make("kv", B.kv, ("v", "x"), "The modified Bessel function of the second kind K_v(x).",
            "K_v' = -(K_{v-1} + K_{v+1}) / 2 in x.", ">>> round(float(special.kv(0.5, 1.0)), 6)\n0.461069",
            consts=("v",))
-kve = _make("kve", B.kve, ("v", "x"), "The exponentially scaled K_v(x) exp(x).", "kve - (kve_{v-1} + kve_{v+1}) / 2 in x.",
+kve = _make("kve", B.kve, ("v", "x"), "The exponentially scaled K_v(x) exp(x).",
+            "kve - (kve_{v-1} + kve_{v+1}) / 2 in x.",
             ">>> round(float(special.kve(0.5, 1.0)), 6)\n1.253314", consts=("v",))
 j0 = _make("j0", B.j0, ("x",), "J_0(x).", "J_0' = -J_1.", ">>> float(special.j0(0.0))\n1.0")
 j1 = _make("j1", B.j1, ("x",), "J_1(x).", "J_1' = (J_0 - J_2) / 2.", ">>> float(hd.grad(special.j1)(0.0))\n0.5")
@@ -195,8 +207,11 @@ y0 = _make("y0", B.y0, ("x",), "Y_0(x).", "Y_0' = -Y_1.", ">>> round(float(speci
 y1 = _make("y1", B.y1, ("x",), "Y_1(x).", "Y_1' = (Y_0 - Y_2) / 2.", ">>> round(float(special.y1(1.0)), 6)\n-0.781213")
 i0 = _make("i0", B.i0, ("x",), "I_0(x).", "I_0' = I_1.", ">>> float(special.i0(0.0))\n1.0")
 i1 = _make("i1", B.i1, ("x",), "I_1(x).", "I_1' = (I_0 + I_2) / 2.", ">>> float(hd.grad(special.i1)(0.0))\n0.5")
-i0e = _make("i0e", B.i0e, ("x",), "I_0(x) exp(-|x|).", "i1e - sign(x) i0e.", ">>> float(special.i0e(0.0))\n1.0")
-i1e = _make("i1e", B.i1e, ("x",), "I_1(x) exp(-|x|).", "(i0e + ive(2)) / 2 - sign(x) i1e.",
+i0e = _make("i0e", B.i0e, ("x",), "I_0(x) exp(-|x|).",
+            "i1e - sign(x) i0e (the mean of the one-sided derivatives at the kink x = 0).",
+            ">>> float(special.i0e(0.0))\n1.0")
+i1e = _make("i1e", B.i1e, ("x",), "I_1(x) exp(-|x|).",
+            "(i0e + ive(2)) / 2 - sign(x) i1e (the mean of the one-sided derivatives at x = 0).",
             ">>> float(special.i1e(0.0))\n0.0")
 k0 = _make("k0", B.k0, ("x",), "K_0(x).", "K_0' = -K_1.", ">>> round(float(special.k0(1.0)), 6)\n0.421024")
 k1 = _make("k1", B.k1, ("x",), "K_1(x).", "K_1' = -(K_0 + K_2) / 2.", ">>> round(float(special.k1(1.0)), 6)\n0.601907")
@@ -223,15 +238,15 @@ digamma, erf, erfc, expit, gammaln = hd.digamma, hd.erf, hd.erfc, hd.expit, hd.g
 log_ndtr, logit, ndtr, polygamma, xlog1py, xlogy = hd.log_ndtr, hd.logit, hd.ndtr, hd.polygamma, hd.xlog1py, hd.xlogy
 psi = digamma
 
-__all__ = sorted([
-    "UnsupportedDerivativeError", "beta", "betainc", "betaln", "boxcox", "cbrt", "digamma", "entr", "erf", "erfc",
-    "erfcinv", "erfcx", "erfinv", "exp1", "exp2", "exp10", "expi", "expn", "betaincinv", "gammaincinv",
-    "gammainccinv", "kn", "expit", "expm1", "gamma", "gammainc", "gammaincc", "gammaln",
-    "gammasgn", "i0", "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "jv", "k0", "k0e", "k1", "k1e", "kl_div",
-    "kv", "kve", "log1p", "log_expit", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr",
-    "ndtri", "polygamma", "psi", "rel_entr", "rgamma", "sinc", "softmax", "softplus", "xlog1py", "xlogy", "y0",
-    "y1", "yn", "yv", "zeta",
-])
+__all__ = [
+    "UnsupportedDerivativeError", "beta", "betainc", "betaincinv", "betaln", "binom", "boxcox", "cbrt", "digamma",
+    "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "exp10", "exp2", "expi", "expit", "expm1", "expn",
+    "gamma", "gammainc", "gammaincc", "gammainccinv", "gammaincinv", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e",
+    "iv", "ive", "j0", "j1", "jn", "jv", "k0", "k0e", "k1", "k1e", "kl_div", "kn", "kv", "kve", "log1p", "log_expit",
+    "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "ndtri_exp", "poch",
+    "polygamma", "psi", "rel_entr", "rgamma", "sinc", "softmax", "softplus", "xlog1py", "xlogy", "y0", "y1", "yn",
+    "yv", "zeta",
+]
 
 #: scipy's ufuncs -> the functions here, for numpy's dispatch (``scipy.special.gamma(x)`` on a hodiff value): the
 #: integrator merges it into ``hodiff._dispatch.HANDLED_UFUNCS`` (``gammasgn`` goes to the non-differentiable ones).
