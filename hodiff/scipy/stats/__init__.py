@@ -7,6 +7,20 @@ scipy's (``-inf``/``0`` outside the support, ``nan`` for invalid parameters). Ev
 hodiff's primitive table; the few places where a derivative cannot be had (distribution functions in a shape
 parameter, integer arguments) raise :class:`hodiff.HodiffError` instead of returning a wrong number.
 
+What differentiates (any order; forward, reverse and Taylor mode):
+
+* ``norm expon laplace logistic cauchy uniform lognorm``, every method: ``x``, ``loc``, ``scale``, ``s``;
+* ``t gamma chi2 beta``: ``logpdf``/``pdf`` in ``x``, ``loc``, ``scale``, ``df``/``a``/``b``; ``cdf``/``logcdf``/
+  ``sf``/``logsf`` in ``x``, ``loc``, ``scale`` (a traced shape parameter raises);
+* ``poisson geom bernoulli``, every method: ``mu``/``p``; ``binom``: ``p``; ``nbinom``: ``n`` and ``p`` in
+  ``logpmf``/``pmf``, ``p`` in the distribution functions;
+* ``multivariate_normal.logpdf``/``pdf``: ``x``, ``mean``, ``cov`` (its lower triangle, the part scipy reads);
+  ``cdf``/``logcdf`` are scipy's values on plain inputs (a traced input raises);
+* ``dirichlet.logpdf``/``pdf``: ``x``, ``alpha``.
+
+``k`` and ``loc`` of the discrete distributions are integers: a traced one raises. Where the value is ``nan``
+(invalid parameters, nan input) the derivative is ``nan`` too; outside the support it is 0.
+
 Example
 -------
 >>> import numpy as np, hodiff as hd
