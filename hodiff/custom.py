@@ -27,7 +27,9 @@ import numpy as np
 
 import hodiff as hd
 
-__all__ = ["CustomFunction", "check_rules", "custom_jvp", "custom_vjp", "primitive"]
+from ._rulecheck import RuleCheckReport, check_rules
+
+__all__ = ["CustomFunction", "RuleCheckReport", "check_rules", "custom_jvp", "custom_vjp", "primitive"]
 
 # Tables and classes of the engine that are not public names, reached through the modules that define the public
 # ones, so that this file does not depend on where the engine's private modules live.
