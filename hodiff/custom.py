@@ -484,8 +484,8 @@ def primitive(name: str, impl: Callable, *, jvp: Callable | None = None, vjp: Ca
     ...     (x, y), (tx, ty) = primals, tangents
     ...     return (x * tx + y * ty) / out
     >>> my_hypot = primitive("example.hypot", np.hypot, jvp=_hypot_jvp)
-    >>> hd.grad(my_hypot, argnums=(0, 1))(3.0, 4.0)
-    (np.float64(0.6), np.float64(0.8))
+    >>> [round(float(g), 12) for g in hd.grad(my_hypot, argnums=(0, 1))(3.0, 4.0)]
+    [0.6, 0.8]
     """
     if jvp is None and vjp is None:
         raise ValueError(f"primitive {name!r} needs a jvp rule, a vjp rule or both")
