@@ -130,6 +130,16 @@ def test_perturbation_confusion():
 
 
 def _softplus():
+    """log(1 + e^x) with its own JVP, through a custom sigmoid whose rule s(x) s(-x) does not cancel."""
+    @custom_jvp
+    def sigmoid(x):
+        return hd.expit(x)
+
+    @sigmoid.defjvp
+    def _(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return sigmoid(x), t * sigmoid(x) * sigmoid(-x)
+
     @custom_jvp
     def softplus(x):
         return np.logaddexp(0.0, x)
@@ -137,22 +147,25 @@ def _softplus():
     @softplus.defjvp
     def _(primals, tangents):
         (x,), (t,) = primals, tangents
-        return softplus(x), t * hd.expit(x)
+        return softplus(x), t * sigmoid(x)
     return softplus
 
 
 def test_stable_softplus_to_third_order():
     softplus = _softplus()
     x = np.array([-30.0, -1.0, 0.0, 2.5, 40.0, 800.0])
-    s = 1.0 / (1.0 + np.exp(-x))
-    want = [s, s * (1 - s), s * (1 - s) * (1 - 2 * s)]
+    s, r = 1.0 / (1.0 + np.exp(-x)), np.exp(-np.logaddexp(0.0, x))   # r = 1 - s = e^-x / (1 + e^-x), no cancellation
+    want = [s, s * r, s * r * (r - s)]
     d = softplus
     for k in range(3):
-        d = hd.elementwise_grad(d) if hasattr(hd, "elementwise_grad") else _ew_grad(d)
-        np.testing.assert_allclose(d(x), want[k], rtol=1e-12, atol=1e-300)
+        d = _ew_grad(d)
+        np.testing.assert_allclose(d(x), want[k], rtol=1e-13, atol=1e-300)
+    fwd = softplus
     for k in range(3):
-        np.testing.assert_allclose(hd.derivative(softplus, k + 1)(x), want[k], rtol=1e-12, atol=1e-300)
-    assert np.isfinite(hd.derivative(softplus, 3)(800.0))
+        np.testing.assert_allclose(hd.derivative(softplus, k + 1)(x), want[k], rtol=1e-13, atol=1e-300)
+        fwd = (lambda f: lambda z: hd.jvp(f, (z,), (np.ones_like(z),))[1])(fwd)
+        np.testing.assert_allclose(fwd(x), want[k], rtol=1e-13, atol=1e-300)
+    assert want[2][4] != 0 and hd.derivative(softplus, 3)(800.0) == 0.0
     assert softplus(800.0) == 800.0
     with np.errstate(all="ignore"):   # the naive formula overflows where the custom one does not
         naive = hd.grad(lambda x: np.log1p(np.exp(x)))(800.0)
