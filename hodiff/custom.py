@@ -222,10 +222,10 @@ class CustomFunction:
 
     def _cotangent(self, k, g, ans, diff, static):
         # the tape asks for one argument at a time; the rule gives all at once, so keep the last answer
-        key = (id(g), id(ans), *map(id, diff))
+        key = (id(g), id(ans), id(static), *map(id, diff))
         memo = self._memo
         if memo is None or memo[0] != key:
-            memo = self._memo = (key, self._all_cotangents(g, ans, diff, static), g, ans, tuple(diff))
+            memo = self._memo = (key, self._all_cotangents(g, ans, diff, static), g, ans, static, tuple(diff))
         return memo[1][k]
 
     # -- user-facing rule definitions (JAX-style conventions) -----------------------------------------------

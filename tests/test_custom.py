@@ -7,6 +7,8 @@ functions alike (each derives the other mode by transposition).
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -377,6 +379,18 @@ def test_fixed_point_coupled_system():
     np.testing.assert_allclose(hd.hessian(lambda a: w @ sol(a))(a), H, rtol=1e-12, atol=1e-14)
     v = np.array([0.3, 0.2, -0.7])
     np.testing.assert_allclose(hd.hvp(lambda a: w @ sol(a), a, v), H @ v, rtol=1e-12, atol=1e-14)
+
+
+def test_library_entries_are_made_on_first_use():
+    # the generated table tests walk hd.PRIMITIVES as found at import: no entry without a test domain may be there
+    code = ("import hodiff as hd, hodiff.custom, hodiff.implicit, hodiff.scipy.optimize\n"
+            "names = [n for n in hd.PRIMITIVES if n.startswith('hodiff.')]\n"
+            "assert not names, names\n"
+            "hd.grad(lambda a: hodiff.implicit.fixed_point(lambda a: lambda x: 0.5 * x + a, a, 0.0,\n"
+            "                                              lambda x, y: abs(x - y), 1e-12))(1.0)\n"
+            "assert 'hodiff.fixed_point' in hd.PRIMITIVES\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_fixed_point_no_convergence():
