@@ -5,8 +5,9 @@ Written naively, ``np.log1p(np.exp(x))`` overflows for ``x`` above ~710 and its 
 custom JVP rule, ``t * sigmoid(x)``, gives the derivative in a stable form too, and ``sigmoid`` is itself a custom
 function whose rule, ``t * sigmoid(x) * sigmoid(-x)``, avoids the cancellation in ``1 - sigmoid(x)`` for large ``x``
 (the form ``s (1 - s)`` loses all relative accuracy of the second derivative near ``x = 35``). hodiff differentiates
-the rules themselves for the higher orders, in forward mode, reverse mode and Taylor mode, so no second- or third-order formula is
-written by hand: the closed forms below (sigmoid, its derivative and second derivative) only check the results.
+the rules themselves for the higher orders, in forward mode, reverse mode and Taylor mode, so no second- or
+third-order formula is written by hand: the closed forms below (sigmoid, its derivative and second derivative)
+only check the results.
 
 Run from the repository root::
 
