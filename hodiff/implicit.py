@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 import hodiff as hd
 
@@ -19,7 +20,7 @@ from .custom import CustomFunction, primitive
 __all__ = ["fixed_point", "solve_linearized"]
 
 
-def solve_linearized(A, b, out_shape):
+def solve_linearized(A: ArrayLike, b: ArrayLike, out_shape: tuple):
     """Solve ``A y = b`` where ``A`` has shape ``out_shape + out_shape`` and ``b`` shape ``out_shape``.
 
     The square system is flattened to ``n x n`` (``n = prod(out_shape)``) and solved with ``hd.linalg.solve``
@@ -62,7 +63,8 @@ def _fixed_point_fn() -> CustomFunction:
                      doc="The fixed point x* = f(a)(x*) (hodiff.fixed_point).")
 
 
-def fixed_point(f: Callable, a, x0, distance: Callable, tol: float, *, max_iter: int = 10_000):
+def fixed_point(f: Callable, a: ArrayLike, x0: ArrayLike, distance: Callable, tol: float, *,
+                max_iter: int = 10_000):
     """The fixed point ``x* = f(a)(x*)``, differentiable with respect to ``a`` to any order.
 
     The calling convention is autograd's: ``f(a)`` returns the update ``x -> x'``. Starting from ``x0``, the

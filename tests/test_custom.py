@@ -320,6 +320,12 @@ def test_closure_over_traced_value_is_refused():
         return f(a)   # a reaches f both as its argument and through the closure
     with pytest.raises(TypeError, match="closure"):
         hd.grad(outer)(3.0)
+    # the same through fixed_point's update, whether or not the argument a is traced too
+    for a_of in (lambda b: 1.0, lambda b: b):
+        def steady(b, a_of=a_of):
+            return fixed_point(lambda a: lambda x: 0.5 * x + a * b, a_of(b), 0.0, lambda x, y: abs(x - y), 1e-12)
+        with pytest.raises(TypeError, match="closure"):
+            hd.grad(steady)(2.0)
 
 
 def test_hd_check_and_check_rules():

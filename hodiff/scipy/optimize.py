@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.optimize as _so
+from numpy.typing import ArrayLike
 
 import hodiff as hd
 
@@ -60,7 +61,7 @@ def _root_fn() -> CustomFunction:
                      doc="The solution of fun(x, *args) = 0 found by scipy.optimize.root (hodiff.scipy.optimize).")
 
 
-def root(fun: Callable, x0, args=(), method: str = "hybr", jac=None, tol: float | None = None,
+def root(fun: Callable, x0: ArrayLike, args: tuple = (), method: str = "hybr", jac=None, tol: float | None = None,
          callback: Callable | None = None, options: dict | None = None):
     """``scipy.optimize.root``, with a solution ``x`` differentiable with respect to the floating ``args``.
 
@@ -119,7 +120,7 @@ def root(fun: Callable, x0, args=(), method: str = "hybr", jac=None, tol: float 
 # ---------------------------------------------------------------------------------------------------------------
 # the Rosenbrock function: f(x) = sum_i 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2
 
-def rosen(x):
+def rosen(x: ArrayLike):
     """The Rosenbrock function ``sum_i 100 (x[i+1] - x[i]**2)**2 + (1 - x[i])**2``, summed over axis 0.
 
     Same values as ``scipy.optimize.rosen`` (``x`` of shape ``(n, ...)`` gives shape ``(...)``); differentiable to
@@ -152,7 +153,7 @@ def _pad_start(v):  # one zero followed by v
     return hd.concatenate([np.zeros(1), v])
 
 
-def rosen_der(x):
+def rosen_der(x: ArrayLike):
     """The gradient of :func:`rosen` for a 1-D ``x`` (``scipy.optimize.rosen_der``), differentiable again.
 
     ``df/dx_i = -400 x_i (x_{i+1} - x_i^2) - 2 (1 - x_i) + 200 (x_i - x_{i-1}^2)``, the terms present at ``i``.
@@ -176,7 +177,7 @@ def _hess_parts(x):
     return diagonal, -400.0 * head
 
 
-def rosen_hess(x):
+def rosen_hess(x: ArrayLike):
     """The Hessian of :func:`rosen` for a 1-D ``x`` (``scipy.optimize.rosen_hess``), shape ``(n, n)``.
 
     Tridiagonal: ``H_ii = 1200 x_i^2 - 400 x_{i+1} + 2`` (``i < n-1``) plus ``200`` (``i > 0``),
@@ -195,7 +196,7 @@ def rosen_hess(x):
     return hd.diag(diagonal) + hd.diag(off, 1) + hd.diag(off, -1)
 
 
-def rosen_hess_prod(x, p):
+def rosen_hess_prod(x: ArrayLike, p: ArrayLike):
     """The product ``rosen_hess(x) @ p`` without forming the Hessian (``scipy.optimize.rosen_hess_prod``).
 
     Examples
