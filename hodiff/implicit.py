@@ -108,4 +108,7 @@ def fixed_point(f: Callable, a: ArrayLike, x0: ArrayLike, distance: Callable, to
     >>> float(sqrt(4.0)), float(hd.grad(sqrt)(4.0)), float(hd.grad(hd.grad(sqrt))(4.0))
     (2.0, 0.25, -0.03125)
     """
+    if isinstance(a, (tuple, list, dict)):
+        raise TypeError("fixed_point: a must be one array (or scalar); pack several parameters into one array, "
+                        "e.g. np.concatenate([...]) or np.stack, and unpack them inside f")
     return _fixed_point_fn()(a, f, hd.stop_gradient(x0), distance, tol, max_iter)

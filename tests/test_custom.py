@@ -402,3 +402,5 @@ def test_library_entries_are_made_on_first_use():
 def test_fixed_point_no_convergence():
     with pytest.raises(RuntimeError, match="no convergence"):
         fixed_point(lambda a: lambda x: 2.0 * x + a, 1.0, 1.0, lambda x, y: abs(x - y), 1e-10, max_iter=50)
+    with pytest.raises(TypeError, match="one array"):
+        fixed_point(lambda a: lambda x: 0.5 * x + a[0], (1.0, 2.0), 1.0, lambda x, y: abs(x - y), 1e-10)

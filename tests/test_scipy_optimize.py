@@ -131,3 +131,11 @@ def test_root_tensor_api():
     x = root(_F, np.ones(2), args=(a, B), tol=1e-12).x
     x[1].backward()
     assert float(hd.stop_gradient(a.grad)) == pytest.approx(0.5 / np.sqrt(A * (1 + B ** 2)), rel=1e-12)
+
+
+def test_root_non_square_system_refuses_derivative():
+    # method 'lm' accepts more residuals than unknowns; the implicit function theorem needs a square system
+    F = lambda x, a: np.stack([x[0] - a, x[1] - 2 * a, x[0] + x[1] - 3 * a])
+    assert np.allclose(root(F, np.zeros(2), args=(1.0,), method="lm").x, [1.0, 2.0])
+    with pytest.raises(ValueError, match="square system"):
+        hd.grad(lambda a: root(F, np.zeros(2), args=(a,), method="lm").x[0])(1.0)
