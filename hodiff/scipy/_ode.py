@@ -28,7 +28,7 @@ import scipy.integrate as si
 
 import hodiff as hd
 
-__all__ = ["Solver", "is_plain", "solve", "vec"]
+__all__ = ["Solver", "is_plain", "plain_rhs", "solve", "vec"]
 
 _PLAIN = (np.ndarray, np.generic, numbers.Number)
 _ODEINT_OK = "Integration successful."
@@ -56,10 +56,22 @@ def vec(r):
                 return np.asarray(r, dtype=float).reshape(-1)
             except ValueError:   # ragged: scalars and arrays mixed
                 return np.concatenate([np.asarray(e, dtype=float).reshape(-1) for e in r])
+        if all(len(np.shape(e) if is_plain(e) else e.shape) == 0 for e in r):
+            return np.stack(r)   # the usual `return [dx, dy]`: one operation
         return np.concatenate([np.reshape(e, (-1,)) for e in r])
     if is_plain(r):
         return np.asarray(r, dtype=float).reshape(-1)
     return np.reshape(r, (-1,))
+
+
+def plain_rhs(fn, p, who):
+    """``rhs(y, t)`` for scipy: ``fn`` on plain values, refusing a traced result (see ``CAPTURED``)."""
+    def rhs(y, t):
+        r = vec(fn(y, t, p))
+        if not is_plain(r):
+            raise hd.HodiffError(CAPTURED.format(who=who))
+        return r
+    return rhs
 
 
 class Solver:
@@ -86,13 +98,7 @@ class Solver:
 
     def run(self, fn, y0, t, p, sink):
         """Integrate on plain values; ``sink`` (a dict) receives scipy's report, else a failure raises."""
-        who = self.who
-
-        def rhs(y, tt):
-            r = vec(fn(y, tt, p))
-            if not is_plain(r):
-                raise hd.HodiffError(CAPTURED.format(who=who))
-            return r
+        rhs = plain_rhs(fn, p, self.who)
         rhs(y0, t[0])   # the check above, before scipy sees the function (it would only report a failed step)
         opts = dict(self.opts)
         if self.kind == "odeint":
@@ -113,9 +119,12 @@ class Solver:
             if sink is not None:
                 sink["info"] = None
             return np.tile(y0, (len(t), 1))
-        sol = si.solve_ivp(lambda tt, y: rhs(y, tt), (t[0], t[-1]), y0, method=self.method, t_eval=t, **opts)
-        y = np.full((len(t), len(y0)), np.nan)
+        # scipy wants strictly monotonic t_eval: a repeated time (t_eval starting at t_span[0]) is asked once
+        new = np.r_[True, np.diff(t) != 0]
+        sol = si.solve_ivp(lambda tt, y: rhs(y, tt), (t[0], t[-1]), y0, method=self.method, t_eval=t[new], **opts)
+        y = np.full((int(new.sum()), len(y0)), np.nan)
         y[:sol.y.shape[1]] = sol.y.T
+        y = y[np.cumsum(new) - 1]
         if sink is not None:
             sink["info"] = sol
         elif not sol.success:

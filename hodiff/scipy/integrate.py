@@ -20,7 +20,7 @@ from scipy.optimize import OptimizeResult
 
 import hodiff as hd
 
-from ._ode import Solver, is_plain, solve, vec
+from ._ode import Solver, is_plain, plain_rhs, solve, vec
 
 __all__ = ["odeint", "solve_ivp"]
 
@@ -216,26 +216,31 @@ def solve_ivp(fun: Callable, t_span: Sequence, y0, method: str = "RK45", t_eval=
         if callable(opts.get("jac")):
             flat_jac = opts["jac"]
             opts["jac"] = lambda tt, y: flat_jac(y, tt, pp)
-        plain = si.solve_ivp(lambda tt, y: fn(y, tt, pp), (float(hd.stop_gradient(t0)), float(hd.stop_gradient(tf))),
-                             np.asarray(hd.stop_gradient(y0)), method=method, **opts)
-        inner = plain.t[1:-1] if plain.t.size > 1 else plain.t[:0]
-        times = _vector([ends[0], inner, ends[1]] if plain.t.size > 1 else [ends[0]], "t")
-        keep = slice(None)
+        rhs = plain_rhs(fn, pp, "solve_ivp")
+        info = si.solve_ivp(lambda tt, y: rhs(y, tt), (float(hd.stop_gradient(t0)), float(hd.stop_gradient(tf))),
+                            np.asarray(hd.stop_gradient(y0)), method=method, **opts)
+        if all(is_plain(v) for v in (y0, p, t0, tf)):
+            y = info.y.T    # nothing to differentiate: scipy's answer as it is
+        else:
+            # the same times again, through the primitive; the last is t_span[1] only if the solver got there
+            inner = info.t[1:-1] if info.success else info.t[1:]
+            times = _vector([ends[0], inner] + ([ends[1]] if info.success and info.t.size > 1 else []), "t")
+            y = solve(fn, y0, times, p, solver)
+        t_out = info.t
     else:
         times = _vector([ends[0], _vector(t_eval, "solve_ivp: t_eval")], "t")   # the start, then the requested times
-        keep = slice(1, None)
-    sink = {}
-    y = solve(fn, y0, times, p, solver, sink)[keep]
-    info = sink.get("info")
-    res = OptimizeResult(t=np.asarray(hd.stop_gradient(times))[keep], y=np.transpose(y), sol=None, t_events=None,
-                         y_events=None)
+        sink = {}
+        y = solve(fn, y0, times, p, solver, sink)[1:]
+        info = sink.get("info")
+        t_out = np.asarray(hd.stop_gradient(times))[1:]
+        if info is not None and not info.success:   # scipy returns the times it reached (the rest are nan here)
+            k = int(np.sum(~np.isnan(np.asarray(hd.stop_gradient(y))).any(axis=1)))
+            y, t_out = y[:k], t_out[:k]
+    res = OptimizeResult(t=t_out, y=np.transpose(y), sol=None, t_events=None, y_events=None)
     if info is None:   # an empty interval
         res.update(nfev=0, njev=0, nlu=0, status=0, message="The solver successfully reached the end of the "
                    "integration interval.", success=True)
     else:
         res.update(nfev=info.nfev, njev=info.njev, nlu=info.nlu, status=info.status, message=info.message,
                    success=info.success)
-        n_ok = info.y.shape[1] - (0 if keep.start is None else 1)
-        if not info.success and n_ok < res.t.size:   # scipy returns the times it reached
-            res.t, res.y = res.t[:max(n_ok, 0)], res.y[:, :max(n_ok, 0)]
     return res
