@@ -70,6 +70,8 @@ def plain_rhs(fn, p, who):
         r = vec(fn(y, t, p))
         if not is_plain(r):
             raise hd.HodiffError(CAPTURED.format(who=who))
+        if r.shape != np.shape(y):
+            raise ValueError(f"{who}: the right-hand side returned {r.size} values for a state of {np.size(y)}")
         return r
     return rhs
 

@@ -86,7 +86,7 @@ def odeint(func: Callable, y0, t, args: tuple = (), Dfun: Callable | None = None
     The sensitivity and adjoint systems are integrated by ``odeint`` too, with the same ``rtol``, ``atol``,
     ``hmax``, ``hmin``, ``mxstep``, ``tcrit`` (a per-component ``atol`` becomes its smallest entry there);
     ``Dfun``, ``ml``, ``mu``, ``h0`` are used for the requested solution only. Derivatives are as accurate as
-    those tolerances allow (``rtol=atol=1e-10`` gives about 1e-7 relative on smooth problems).
+    those tolerances allow (with ``rtol=atol=1e-10``, 1e-9 relative or better on the tests' problems).
 
     Parameters
     ----------
