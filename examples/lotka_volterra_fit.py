@@ -51,4 +51,6 @@ if __name__ == "__main__":
     print("true     " + " ".join(f"{v:7.3f}" for v in TRUE))
     print("start    " + " ".join(f"{v:7.3f}" for v in start))
     print("fitted   " + " ".join(f"{v:7.3f}" for v in fit))
-    assert res.success and np.allclose(fit, TRUE, rtol=0.15), fit
+    # with noisy data the least-squares optimum is near, not at, the true rates: it fits the data at least as well
+    print(f"loss at the fit {res.fun:.5f} <= loss at the true rates {loss(np.log(TRUE)):.5f}")
+    assert res.success and res.fun <= loss(np.log(TRUE)) and np.allclose(fit, TRUE, rtol=0.15), fit
