@@ -246,6 +246,14 @@ def test_closure_over_a_traced_value_is_refused():
     _close(hd.grad(lambda a: odeint(lambda y, tt: -k * y, a, t, **TOL)[-1, 0])(y0), np.exp(-0.5 * np.ones(1)))
 
 
+def test_a_rhs_that_builds_np_array_gets_advice():
+    f = lambda y, t, k: np.array([-k * y[0], k * y[0]])       # fine on plain values, not on traced ones
+    loss = lambda k: odeint(f, np.array([1.0, 0.0]), np.array([0.0, 1.0]), args=(k,))[-1, 1]
+    assert np.isfinite(loss(0.5))
+    with pytest.raises(TypeError, match=r"odeint: the right-hand side failed on hodiff values.*np\.stack"):
+        hd.grad(loss)(0.5)
+
+
 def test_taylor_mode_names_the_primitive():
     f = lambda k: odeint(decay, np.array([1.0]), np.array([0.0, 1.0]), args=(k,))[-1, 0]
     with pytest.raises(NotImplementedError, match="ode_solve"):

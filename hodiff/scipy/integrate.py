@@ -70,6 +70,20 @@ def _vector(x, what):
     return np.reshape(x, (-1,))
 
 
+def _user_rhs(call, rebuild, who):
+    """The user's right-hand side as ``fn(y, t, p)`` on flat vectors (``call(y, t, args)`` runs it)."""
+    def fn(y, t, p):
+        try:
+            return vec(call(y, t, rebuild(p)))
+        except TypeError as e:
+            if is_plain(y) and is_plain(p) and is_plain(t):
+                raise
+            raise TypeError(f"{who}: the right-hand side failed on hodiff values (derivatives run it on dual "
+                            "numbers and tensors). A common cause is building the result with np.array([...]): "
+                            "return a list [dx, dy] or np.stack([...]) instead. The error was: " + str(e)) from e
+    return fn
+
+
 def odeint(func: Callable, y0, t, args: tuple = (), Dfun: Callable | None = None, col_deriv: int = 0,
            full_output: int = 0, ml: int | None = None, mu: int | None = None, rtol=None, atol=None, tcrit=None,
            h0: float = 0.0, hmax: float = 0.0, hmin: float = 0.0, ixpr: int = 0, mxstep: int = 0,
@@ -92,7 +106,8 @@ def odeint(func: Callable, y0, t, args: tuple = (), Dfun: Callable | None = None
     ----------
     func : callable
         ``func(y, t, *args)`` (``func(t, y, *args)`` with ``tfirst=True``) returning ``dy/dt`` of shape ``(n,)``
-        (an array, or a list of scalars). Plain numpy code. Values being differentiated must come in through
+        (an array, a list of scalars or ``np.stack([...])``; not ``np.array([...])`` of computed values, which
+        cannot hold the dual numbers derivatives run it on). Plain numpy code. Values being differentiated must come in through
         ``y``, ``t`` or ``args``: a closure over one raises :class:`hodiff.HodiffError`.
     y0 : array_like, shape (n,)
     t : array_like, shape (nt,)
@@ -128,9 +143,7 @@ def odeint(func: Callable, y0, t, args: tuple = (), Dfun: Callable | None = None
     t = _vector(t, "odeint: t")
     p, rebuild = _pack_args(args)
 
-    def fn(y, tt, pp):
-        a = rebuild(pp)
-        return vec(func(tt, y, *a) if tfirst else func(y, tt, *a))
+    fn = _user_rhs(lambda y, tt, a: func(tt, y, *a) if tfirst else func(y, tt, *a), rebuild, "odeint")
     opts = {"rtol": rtol, "atol": atol, "tcrit": tcrit, "h0": h0, "hmax": hmax, "hmin": hmin, "ixpr": ixpr,
             "mxstep": mxstep, "mxhnil": mxhnil, "mxordn": mxordn, "mxords": mxords, "printmessg": printmessg,
             "col_deriv": col_deriv, "ml": ml, "mu": mu}
@@ -202,8 +215,7 @@ def solve_ivp(fun: Callable, t_span: Sequence, y0, method: str = "RK45", t_eval=
     y0 = _vector(y0, "solve_ivp: y0")
     p, rebuild = _pack_args(args)
 
-    def fn(y, tt, pp):
-        return vec(fun(tt, y, *rebuild(pp)))
+    fn = _user_rhs(lambda y, tt, a: fun(tt, y, *a), rebuild, "solve_ivp")
     if callable(options.get("jac")):
         user_jac = options["jac"]
         options["jac"] = lambda y, tt, pp: user_jac(tt, y, *rebuild(pp))
