@@ -11,7 +11,6 @@ through its arguments: a closure over a traced value is refused with an error (i
 """
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
