@@ -36,10 +36,13 @@ SECTIONS = [
       "taylor"]),
     ("Linearization and Hessian operators", None, ["linearize", "hessian_operator", "hessian_chunks"]),
     ("Checking derivatives", None, ["check"]),
+    ("Custom derivatives", None, ["custom_jvp", "custom_vjp", "primitive", "check_rules", "CustomFunction",
+                                  "fixed_point"]),
+    ("More transforms", None, ["elementwise_grad"]),
     ("Dual numbers and Taylor jets", None, ["Dual", "Jet"]),
 ]
 ENGINE = ["Primitive", "bind", "register_function", "HodiffError", "EscapedBoxError"]
-SUBMODULES = ["linalg", "special", "cost", "optimize", "sparse"]
+SUBMODULES = ["linalg", "special", "cost", "optimize", "sparse", "tree", "random", "custom", "implicit", "scipy"]
 
 
 NUMPY_INTRO = """\

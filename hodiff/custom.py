@@ -27,7 +27,7 @@ import numpy as np
 
 import hodiff as hd
 
-from ._rulecheck import RuleCheckReport, check_rules
+from ._src.transforms.rulecheck import RuleCheckReport, check_rules
 
 __all__ = ["CustomFunction", "RuleCheckReport", "check_rules", "custom_jvp", "custom_vjp", "primitive"]
 

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import hodiff as hd
-import hodiff.random  # noqa: F401  (until hodiff/__init__.py imports it)
-from hodiff._elementwise_grad import elementwise_grad
+from hodiff import elementwise_grad
 
 CHAPTER = pathlib.Path("/work/shared/reference/autograd-chapter.md")
 
@@ -236,8 +235,7 @@ def test_shape_and_argument_errors():
 def test_docstring_examples(monkeypatch):
     import doctest
 
-    from hodiff import _elementwise_grad
-    monkeypatch.setattr(hd, "elementwise_grad", elementwise_grad, raising=False)   # until __init__ exports it
-    for mod in (hd.random, _elementwise_grad):
+    from hodiff._src.transforms import elementwise_grad as ewg
+    for mod in (hd.random, ewg):
         res = doctest.testmod(mod)
         assert res.failed == 0 and res.attempted >= 3, mod.__name__

@@ -421,15 +421,15 @@ def test_nest_jacobian_single_arrays_and_scalars():
 # ---------------------------------------------------------------------------------------------------------------------
 
 def test_no_engine_imports():
-    for name in ("tree.py", "_tree_nest.py"):
-        mod = ast.parse((ROOT / "hodiff" / name).read_text())
+    for name in ("pytree.py", "pytree_nest.py"):
+        mod = ast.parse((ROOT / "hodiff" / "_src" / "core" / name).read_text())
         for node in ast.walk(mod):
             if isinstance(node, ast.Import):
                 assert all(a.name.split(".")[0] in {"numpy", "collections", "typing", "itertools", "math"}
                            for a in node.names)
             elif isinstance(node, ast.ImportFrom):
                 ok = node.module in {"__future__", "typing", "collections"} or (
-                    node.level == 1 and node.module in {"tree", "_tree_nest"})
+                    node.level == 1 and node.module in {"pytree", "pytree_nest"})
                 assert ok, f"{name} imports {node.module}"
 
 
@@ -445,8 +445,8 @@ def test_registered_aux_cannot_pass_for_a_namedtuple():
 def test_docstring_examples():
     import doctest
 
-    from hodiff import _tree_nest
-    for mod in (tree, _tree_nest):
+    from hodiff._src.core import pytree, pytree_nest
+    for mod in (pytree, pytree_nest):
         res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
         assert res.failed == 0 and res.attempted > 5, mod.__name__
 

@@ -252,3 +252,14 @@ __all__ = [
 #: integrator merges it into ``hodiff._dispatch.HANDLED_UFUNCS`` (``gammasgn`` goes to the non-differentiable ones).
 SCIPY_UFUNCS = {getattr(sp, _n): globals()[_n] for _n in __all__
                 if isinstance(getattr(sp, _n, None), np.ufunc) and _n != "gammasgn"}
+
+
+def _register_ufuncs():
+    """Plain ``scipy.special.NAME(x)`` calls on hodiff values dispatch to the functions above."""
+    from .._src.numpy.dispatch import HANDLED_UFUNCS, NONDIFF, nondiff
+
+    HANDLED_UFUNCS.update(SCIPY_UFUNCS)
+    NONDIFF[sp.gammasgn] = nondiff(sp.gammasgn)
+
+
+_register_ufuncs()

@@ -1,6 +1,6 @@
 """``check_rules``: does a custom function's rule pair agree with finite differences and with itself?
 
-Sits beside :mod:`hodiff.custom` (which re-exports it), outside the engine: it calls ``hd.jvp`` and ``hd.vjp`` on the
+Sits beside the other transforms (:mod:`hodiff.custom` re-exports it): it calls ``hd.jvp`` and ``hd.vjp`` on the
 custom function (so it exercises whichever rule, given or derived, each mode uses) and ``scipy.differentiate``.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import differentiate
 
-import hodiff as hd
+from . import functional as hd   # jvp and vjp, the two transforms the check runs
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Part of :mod:`hodiff.tree`: leaf checks, raveled views of pytrees, and Jacobians of pytrees nested as JAX nests
+"""Part of :mod:`hodiff.tree` (with :mod:`hodiff._src.core.pytree`): leaf checks, raveled views of pytrees, and Jacobians of pytrees nested as JAX nests
 them.
 
 :func:`check_leaves` is the boundary's test that every differentiated leaf is floating point. A transform that
@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .tree import TreeDef, flatten, path_str, structure, unflatten
+from .pytree import TreeDef, flatten, path_str, structure, unflatten
 
 __all__ = ["Layout", "check_leaves", "flat_jacobian", "layout", "nest_hessian", "nest_jacobian", "ravel"]
 

@@ -1,6 +1,6 @@
 """``elementwise_grad``: the derivative of an elementwise function at every element, in one reverse pass.
 
-A transform built on the public API only (``hd.vjp`` for the result, ``hd.jvp`` for the check), for programs written
+A transform built on two others (``vjp`` for the result, ``jvp`` for the check), for programs written
 for HIPS-autograd, where ``elementwise_grad(np.tanh)(x)`` is how one plots a derivative over a grid. Nests like the
 other transforms: ``elementwise_grad(elementwise_grad(f))`` is the second derivative at every element.
 
@@ -35,7 +35,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-import hodiff as hd
+from ..numpy.namespace import stop_gradient
+from .functional import jvp, vjp
 
 __all__ = ["elementwise_grad"]
 
@@ -72,11 +73,11 @@ def _argnums(argnums, nargs: int) -> tuple[bool, tuple[int, ...]]:
 def _check_diagonal(f_sel, xs, grads, out_dtype) -> None:
     """Refuse when the Jacobian is not diagonal (see the module notes): one JVP in a random direction."""
     rng = np.random.default_rng(_CHECK_SEED)
-    plain = [hd.stop_gradient(x) for x in xs]
+    plain = [stop_gradient(x) for x in xs]
     vs = [(2 * rng.random(_shape(x)) - 1).astype(_dtype(x)) for x in plain]
-    _, jv = hd.jvp(f_sel, tuple(plain), tuple(vs))
-    jv = np.asarray(hd.stop_gradient(jv), dtype=float)
-    gv = sum(np.asarray(hd.stop_gradient(g), dtype=float) * v for g, v in zip(grads, vs))
+    _, jv = jvp(f_sel, tuple(plain), tuple(vs))
+    jv = np.asarray(stop_gradient(jv), dtype=float)
+    gv = sum(np.asarray(stop_gradient(g), dtype=float) * v for g, v in zip(grads, vs))
     rtol = float(np.sqrt(np.finfo(out_dtype).eps))
     with np.errstate(invalid="ignore"):
         diff = np.abs(jv - gv)
@@ -157,7 +158,7 @@ def elementwise_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
                 raise TypeError(f"elementwise_grad needs a function returning one array, got {type(out).__name__}")
             return out
 
-        out, vjp_fn = hd.vjp(f_sel, *xs)
+        out, vjp_fn = vjp(f_sel, *xs)
         oshape = _shape(out)
         for i, x in zip(nums, xs):
             if _shape(x) != oshape:
