@@ -147,6 +147,8 @@ def register(cls: type, flatten_fn: Callable[[Any], tuple[Sequence[Any], Hashabl
     unflatten_fn : callable
         ``unflatten_fn(aux, children) -> obj``, rebuilding an instance from ``aux`` and a list of children.
 
+    Notes
+    -----
     Registering a class again replaces its functions (re-running a notebook cell is fine).
 
     Examples
