@@ -109,11 +109,21 @@ def _syl_domain(rng):
     return (a, b, q), {}
 
 
+def _align(t, x, nd: int):
+    """A tangent of ``x`` with unit axes inserted after its own leading (batch) axes, so that it lines up with
+    values of ``nd`` dimensions whose stack axes ``x`` broadcast against."""
+    k = len(_shape(t)) - len(_shape(x))
+    if len(_shape(x)) >= nd:
+        return t
+    s = _shape(t)
+    return t.reshape(s[:k] + (1,) * (nd - len(_shape(x))) + s[k:])
+
+
 _sylvester = hd.Primitive(
     "solve_sylvester", _syl_impl,
-    (lambda t, ans, a, b, q: sylvester(a, b, hd.negative(hd.matmul(t, ans))),
-     lambda t, ans, a, b, q: sylvester(a, b, hd.negative(hd.matmul(ans, t))),
-     lambda t, ans, a, b, q: sylvester(a, b, t)),
+    (lambda t, ans, a, b, q: sylvester(a, b, hd.negative(hd.matmul(_align(t, a, len(_shape(ans))), ans))),
+     lambda t, ans, a, b, q: sylvester(a, b, hd.negative(hd.matmul(ans, _align(t, b, len(_shape(ans)))))),
+     lambda t, ans, a, b, q: sylvester(a, b, _align(t, q, len(_shape(ans))))),
     (lambda g, ans, a, b, q: hd.negative(hd.matmul(_syl_adjoint(g, a, b), _mT(ans))),
      lambda g, ans, a, b, q: hd.negative(hd.matmul(_mT(ans), _syl_adjoint(g, a, b))),
      lambda g, ans, a, b, q: _syl_adjoint(g, a, b)),

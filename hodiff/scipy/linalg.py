@@ -36,7 +36,7 @@ __all__ = [
     "sqrtm",
 ]
 
-_BOXES = (hd.Dual, hd.Tensor)
+_BOXES = (hd.Dual, hd.Tensor, hd.Jet)
 
 
 def _shape(x) -> tuple:
@@ -126,9 +126,10 @@ def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = F
     _square(a, "solve_triangular")
     if unit_diagonal:
         a = hd.add(hd.tril(a, -1) if lower else hd.triu(a, 1), _eye_like(a))
+    a, b, vec = _common(a, b)
     if transposed:
-        return hd.linalg.solve_triangular(_mT(a), b, lower=not lower)
-    return hd.linalg.solve_triangular(a, b, lower=bool(lower))
+        return _uncolumns(hd.linalg.solve_triangular(_mT(a), b, lower=not lower), vec)
+    return _uncolumns(hd.linalg.solve_triangular(a, b, lower=bool(lower)), vec)
 
 
 def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
@@ -172,11 +173,14 @@ def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: 
     Returns
     -------
     (c, lower) : (array of shape (..., n, n), bool)
+        For a stack of matrices ``lower`` is an array of flags, one per matrix, as scipy's.
     """
     a = _real(a, "cho_factor")
     c = cholesky(a, lower=lower)
     rest = hd.triu(a, 1) if lower else hd.tril(a, -1)
-    return hd.add(c, rest), bool(lower)
+    batch = _shape(a)[:-2]
+    # a stack gets one flag per matrix, as scipy returns it
+    return hd.add(c, rest), (np.full(batch, bool(lower)) if batch else bool(lower))
 
 
 def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = True):
@@ -200,9 +204,13 @@ def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = Tr
     array([1., 1.])
     """
     c, lower = c_and_lower
+    flags = np.unique(np.asarray(lower, dtype=bool))
+    if flags.size > 1:
+        raise NotImplementedError("hodiff.scipy.linalg.cho_solve: a stack mixing lower and upper factors")
+    lower = bool(flags[0]) if flags.size else False
     c, b = _real(c, "cho_solve", "c"), _real(b, "cho_solve", "b")
     _square(c, "cho_solve")
-    b, vec = _columns(b)
+    c, b, vec = _common(c, b)
     if lower:
         y = hd.linalg.solve_triangular(c, b, lower=True)
         x = hd.linalg.solve_triangular(_mT(c), y, lower=False)
@@ -212,12 +220,20 @@ def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = Tr
     return _uncolumns(x, vec)
 
 
-def _columns(b):
-    """A 1-D right-hand side as one column, so that a stack of matrices broadcasts against it through several
-    solves (a stack of solutions would otherwise read as a matrix); and whether it was one."""
-    if len(_shape(b)) == 1:
-        return _reshape(b, _shape(b) + (1,)), True
-    return b, False
+def _common(a, b):
+    """``a`` and ``b`` broadcast to their common stack shape, with a 1-D ``b`` as one column; and whether it was one.
+
+    A 1-D right-hand side would otherwise read as a matrix once a stack of solutions comes out of a first solve;
+    equal stack shapes keep the leading axes of batched tangents aligned in the solves' rules."""
+    vec = len(_shape(b)) == 1
+    if vec:
+        b = _reshape(b, _shape(b) + (1,))
+    if len(_shape(b)) < 2 or _shape(b)[-2] != _shape(a)[-1]:
+        raise ValueError(f"shapes of a {_shape(a)} and b {_shape(b)} are incompatible")
+    lead = np.broadcast_shapes(_shape(a)[:-2], _shape(b)[:-2])
+    a = a if _shape(a)[:-2] == lead else hd.broadcast_to(a, lead + _shape(a)[-2:])
+    b = b if _shape(b)[:-2] == lead else hd.broadcast_to(b, lead + _shape(b)[-2:])
+    return a, b, vec
 
 
 def _uncolumns(x, vec: bool):
@@ -279,14 +295,19 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     if kind == "pos":
         return cho_solve((cholesky(a, lower=lower), lower), b)
     if kind == "sym":
-        return hd.linalg.solve(_sym_from(a, lower), b)
+        return _solve_general(_sym_from(a, lower), b)
     if kind in ("upper", "lower"):
         return solve_triangular(a, b, trans=int(transposed), lower=kind == "lower")
     if kind == "diag":
         return _divide_by_diagonal(a, b)
     if kind == "tri":
         a = hd.multiply(a, np.tri(_shape(a)[-1], k=1) * np.tri(_shape(a)[-1], k=1).T)
-    return hd.linalg.solve(_mT(a) if transposed else a, b)
+    return _solve_general(_mT(a) if transposed else a, b)
+
+
+def _solve_general(a, b):
+    a, b, vec = _common(a, b)
+    return _uncolumns(hd.linalg.solve(a, b), vec)
 
 
 def inv(a, overwrite_a: bool = False, check_finite: bool = True, *, assume_a=None, lower: bool = False):
@@ -371,7 +392,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b: bool = False, check_finite: bo
     lu, b = _real(lu, "lu_solve", "lu"), _real(b, "lu_solve", "b")
     _square(lu, "lu_solve")
     perm = _lp.lu_perm_matrix(piv)           # P a = L U
-    b, vec = _columns(b)
+    lu, b, vec = _common(lu, b)
     if trans == 0:
         y = solve_triangular(lu, hd.matmul(perm, b), lower=True, unit_diagonal=True)
         x = solve_triangular(lu, y, lower=False)
@@ -412,7 +433,8 @@ def eigh(a, b=None, *, lower: bool = True, eigvals_only: bool = False, overwrite
     Only the triangle named by ``lower`` of ``a`` (and ``b``) is read. ``subset_by_index`` (inclusive ``[lo, hi]``)
     and ``subset_by_value`` (half-open ``(lo, hi]``) select from the full decomposition; ``driver`` chooses
     scipy's LAPACK routine, which changes no value, and is validated but otherwise ignored. Eigenvector signs are
-    made to match scipy's (a sign is constant wherever the eigenvector is differentiable).
+    made to match scipy's. LAPACK may flip the sign of an eigenvector between nearby inputs (scipy's result jumps
+    there); the derivative is that of the eigenvector with its sign held, the smooth branch through the input.
 
     Derivatives of the eigenvectors need distinct eigenvalues (at a repeated eigenvalue they are not
     differentiable; eigenvalue derivatives of a simple eigenvalue are fine), and at a repeated eigenvalue the
