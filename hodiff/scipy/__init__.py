@@ -7,4 +7,6 @@ order in forward and reverse mode.
 """
 from __future__ import annotations
 
-__all__: list[str] = []
+from . import linalg, signal
+
+__all__: list[str] = ["linalg", "signal"]

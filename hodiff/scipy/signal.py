@@ -188,8 +188,8 @@ def _convolve(in1, in2, mode, method, fname, flip2):
         return getattr(ss, fname)(a, b, mode=mode, method=method)
     if len(sa) == 0:
         return hd.multiply(a, b)
-    if 0 in sa or 0 in sb:
-        return np.array([])
+    if 0 in sa or 0 in sb:   # nothing to differentiate: scipy's own result (or error)
+        return getattr(ss, fname)(hd.stop_gradient(a), hd.stop_gradient(b), mode=mode, method=method)
     axes = tuple(range(-len(sa), 0))
     if mode == "valid":
         _check_valid(sa, sb, axes)
@@ -278,7 +278,7 @@ def fftconvolve(in1, in2, mode: str = "full", axes=None):
     if nd == 0:
         return hd.multiply(a, b)
     if 0 in sa or 0 in sb:
-        return np.array([])
+        return ss.fftconvolve(hd.stop_gradient(a), hd.stop_gradient(b), mode=mode, axes=axes)
     if axes is None:
         axes = tuple(range(-nd, 0))
     else:
