@@ -26,7 +26,7 @@ EXACT_RTOL = 1e-10
 
 def _fd(fun, z, v, h=FD_H):
     """Five-point central difference of ``fun`` at ``z`` along ``v``."""
-    f = lambda t: np.asarray(fun(z + t * v), dtype=float)   # noqa: E731
+    f = lambda t: np.asarray(fun(z + t * v), dtype=float)
     return (f(-2 * h) - 8 * f(-h) + 8 * f(h) - f(2 * h)) / (12 * h)
 
 
@@ -55,8 +55,8 @@ def check_derivatives(f_hd, f_ref, args, diff, seed=0, second=True):
     ``f_ref`` is scipy's function with the same arguments (the finite-difference oracle)."""
     rng = np.random.default_rng(seed)
     z0, unpack = _packer(args, diff)
-    fz = lambda z: f_hd(*unpack(z))                 # noqa: E731
-    fr = lambda z: np.asarray(f_ref(*unpack(z)))     # noqa: E731
+    fz = lambda z: f_hd(*unpack(z))
+    fr = lambda z: np.asarray(f_ref(*unpack(z)))
     out = np.asarray(fr(z0))
     assert_close(fz(z0), out, np.max(np.abs(out)), EXACT_RTOL, "value")
     v = rng.uniform(-1, 1, z0.shape)
@@ -78,7 +78,7 @@ def check_derivatives(f_hd, f_ref, args, diff, seed=0, second=True):
     if not second:
         return
     w = rng.uniform(-1, 1, out.shape)
-    s = lambda z: hd.sum(hd.multiply(w, fz(z)))     # noqa: E731
+    s = lambda z: hd.sum(hd.multiply(w, fz(z)))
     hv = hd.hvp(s, z0, v)
     grad = hd.grad(s)
     fd2 = _fd(grad, z0, v)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg as sla
+from _scipy_fd import EXACT_RTOL, assert_close, check_derivatives
 
 import hodiff as hd
 import hodiff.scipy.linalg as hla
-from _scipy_fd import EXACT_RTOL, assert_close, check_derivatives
 
 # ---------------------------------------------------------------------------------------------------------------
 # inputs
@@ -62,7 +62,7 @@ def test_solve_triangular_values(trans, lower, unit):
 @pytest.mark.parametrize("trans, lower, unit, b", [(0, True, False, B2), ("T", False, True, B1), (2, True, True, B2),
                                                    (1, False, False, B1)])
 def test_solve_triangular_derivatives(trans, lower, unit, b):
-    kw = dict(trans=trans, lower=lower, unit_diagonal=unit)
+    kw = {"trans": trans, "lower": lower, "unit_diagonal": unit}
     check_derivatives(lambda a, b: hla.solve_triangular(a, b, **kw), lambda a, b: sla.solve_triangular(a, b, **kw),
                       [A, b], [0, 1])
 
@@ -126,7 +126,7 @@ def test_solve_values(assume_a):
     ("pos", True, False), ("diagonal", False, False), ("tridiagonal", False, False), ("banded", False, False),
     ("upper triangular", False, True), ("lower triangular", False, False)])
 def test_solve_derivatives(assume_a, lower, transposed):
-    kw = dict(lower=lower, assume_a=assume_a, transposed=transposed)
+    kw = {"lower": lower, "assume_a": assume_a, "transposed": transposed}
     check_derivatives(lambda a, b: hla.solve(a, b, **kw), lambda a, b: sla.solve(a, b, **kw),
                       [_noisy(SPD, 0.2), B2], [0, 1])
 
@@ -262,10 +262,10 @@ def test_expm():
 def test_expm_third_order_matches_series():
     # d^3/dt^3 expm(t M)[0, 1] at 0 is (M^3)[0, 1]: three nested levels through the block identity
     m = RNG.standard_normal((N, N))
-    f = lambda t: hla.expm(t * m)[0, 1]    # noqa: E731
+    f = lambda t: hla.expm(t * m)[0, 1]
     want = (m @ m @ m)[0, 1]
     np.testing.assert_allclose(hd.grad(hd.grad(hd.grad(f)))(0.0), want, rtol=1e-10)
-    fwd = lambda g: lambda t: hd.jvp(g, (t,), (1.0,))[1]   # noqa: E731
+    fwd = lambda g: lambda t: hd.jvp(g, (t,), (1.0,))[1]
     np.testing.assert_allclose(fwd(fwd(fwd(f)))(0.0), want, rtol=1e-10)
     # Taylor mode has no rule for the new primitives: a clear error naming it
     with pytest.raises(NotImplementedError, match="expm"):

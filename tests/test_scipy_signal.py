@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.signal as ss
+from _scipy_fd import EXACT_RTOL, assert_close, check_derivatives
 
 import hodiff as hd
 import hodiff.scipy.signal as hs
-from _scipy_fd import EXACT_RTOL, assert_close, check_derivatives
 
 RNG = np.random.default_rng(7)
 

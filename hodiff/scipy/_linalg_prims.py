@@ -24,6 +24,12 @@ import hodiff as hd
 __all__ = ["expm", "lu_packed", "lu_perm_matrix", "sqrtm", "sylvester"]
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# helpers shared by hodiff.scipy.linalg's modules
+
+_BOXES = (hd.Dual, hd.Tensor, hd.Jet)
+
+
 def _shape(x) -> tuple:
     s = getattr(x, "shape", None)
     return tuple(s) if s is not None else np.shape(x)
@@ -31,6 +37,39 @@ def _shape(x) -> tuple:
 
 def _mT(x):
     return hd.swapaxes(x, -1, -2)
+
+
+def _reshape(x, shape):
+    return x.reshape(shape) if isinstance(x, _BOXES) else np.reshape(x, shape)
+
+
+def _real(x, fname: str, arg: str = "a"):
+    """``x`` as an array (a hodiff value passes through), refusing complex input by name."""
+    base = hd.stop_gradient(x)
+    if np.iscomplexobj(base):
+        raise TypeError(f"hodiff.scipy.linalg.{fname}: '{arg}' is complex; hodiff differentiates real matrices "
+                        f"only (call scipy.linalg.{fname} directly for complex values, without derivatives)")
+    if isinstance(x, _BOXES):
+        return x
+    x = np.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
+def _square(a, fname: str):
+    s = _shape(a)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise ValueError(f"hodiff.scipy.linalg.{fname}: expected a square matrix (or a stack of them), got shape {s}")
+
+
+def _eye_like(a) -> np.ndarray:
+    return np.eye(_shape(a)[-1])
+
+
+def _sym_from(a, lower: bool):
+    """The symmetric matrix a routine sees when it reads only the ``lower`` (or upper) triangle of ``a``."""
+    if lower:
+        return hd.add(hd.tril(a), _mT(hd.tril(a, -1)))
+    return hd.add(hd.triu(a), _mT(hd.triu(a, 1)))
 
 
 def _size(x) -> int:

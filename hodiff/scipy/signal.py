@@ -285,7 +285,7 @@ def fftconvolve(in1, in2, mode: str = "full", axes=None):
         ax = [int(i) for i in np.atleast_1d(axes)]
         if any(not -nd <= i < nd for i in ax):
             raise ValueError(f"axes exceeds dimensionality of input (got {axes}, ndim {nd})")
-        if len(set(i % nd for i in ax)) != len(ax):
+        if len({i % nd for i in ax}) != len(ax):
             raise ValueError("all axes must be unique")
         axes = tuple(sorted(i % nd - nd for i in ax))
     for i in range(-nd, 0):
