@@ -121,3 +121,12 @@ def test_errors():
         hs.fftconvolve(np.ones((2, 3)), np.ones((3, 3)), axes=1)
     with pytest.raises(ValueError, match="at least as large"):
         hs.fftconvolve(np.ones((2, 5)), np.ones((3, 2)), mode="valid")
+
+
+@pytest.mark.parametrize("method", ["direct", "fft"])
+def test_primitive_with_broadcast_axis(method):
+    # convolve_full along the last two axes, the first broadcast with length 3 in both inputs (the direct method's
+    # per-position path): each slice is scipy's full 2-d convolution of the matching slices
+    a, b = _pair((3, 1, 3), (3, 2, 2))
+    ref = lambda x, y: np.stack([ss.convolve(x[i], y[i], method=method) for i in range(3)])   # noqa: E731
+    check_derivatives(lambda x, y: hs.conv_full(x, y, (-2, -1), method), ref, [a, b], [0, 1])

@@ -46,7 +46,7 @@ def _direct_full(a, b, axes):
     other = [i for i in range(-nd, 0) if i not in axes]
     if all(min(a.shape[i], b.shape[i]) == 1 for i in other):
         return ss.convolve(a, b, mode="full", method="direct")
-    lead = np.broadcast_shapes(*[(a.shape[i],) for i in other], *[(b.shape[i],) for i in other])
+    lead = tuple(max(a.shape[i], b.shape[i]) for i in other)
     a = np.moveaxis(a, other, range(len(other)))
     b = np.moveaxis(b, other, range(len(other)))
     out = None
