@@ -348,3 +348,19 @@ def test_tensor_api():
     hla.solve(a, B1, assume_a="pos").sum().backward()
     g = hd.grad(lambda m: hd.sum(hla.solve(m, B1, assume_a="pos")))(SPD)
     np.testing.assert_allclose(np.asarray(a.grad), g, rtol=1e-12)
+
+
+def test_one_element_inputs():
+    # scipy divides by a one-element a whatever b's length, and takes a one-element array as a 1 x 1 matrix in expm
+    for a, b in [([[2.0]], [1.0, 2.0, 3.0]), (2.0, [1.0, 2.0]), ([[2.0]], [[1.0], [2.0]]), ([[[2.0]]], [1.0, 2.0])]:
+        _values_equal(hla.solve(a, b), sla.solve(a, b), f"solve {np.shape(a)} {np.shape(b)}")
+    check_derivatives(hla.solve, sla.solve, [np.array([[2.0]]), np.array([1.0, -3.0])], [0, 1])
+    _values_equal(hla.expm(np.array([0.5])), sla.expm(np.array([0.5])), "expm of a one-element array")
+
+
+@pytest.mark.parametrize("module", ["hodiff.scipy.linalg", "hodiff.scipy._matfuncs"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+    res = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert res.attempted > 0 and res.failed == 0, res

@@ -128,5 +128,11 @@ def test_primitive_with_broadcast_axis(method):
     # convolve_full along the last two axes, the first broadcast with length 3 in both inputs (the direct method's
     # per-position path): each slice is scipy's full 2-d convolution of the matching slices
     a, b = _pair((3, 1, 3), (3, 2, 2))
-    ref = lambda x, y: np.stack([ss.convolve(x[i], y[i], method=method) for i in range(3)])   # noqa: E731
+    ref = lambda x, y: np.stack([ss.convolve(x[i], y[i], method=method) for i in range(3)])
     check_derivatives(lambda x, y: hs.conv_full(x, y, (-2, -1), method), ref, [a, b], [0, 1])
+
+
+def test_docstring_examples():
+    import doctest
+    res = doctest.testmod(hs, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert res.attempted > 0 and res.failed == 0, res

@@ -121,10 +121,12 @@ def expm(A):
     --------
     >>> import numpy as np, hodiff as hd
     >>> from hodiff.scipy.linalg import expm
-    >>> hd.grad(lambda t: expm(t * np.array([[0.0, 1.0], [-1.0, 0.0]]))[0, 0])(0.5)   # d/dt cos t
+    >>> float(hd.grad(lambda t: expm(t * np.array([[0.0, 1.0], [-1.0, 0.0]]))[0, 0])(0.5))   # d/dt cos t
     -0.479425538604203
     """
     A = _real(A, "expm", "A")
+    if len(_shape(A)) < 2 and int(np.prod(_shape(A))) == 1:   # scipy takes a one-element array as a 1 x 1 matrix
+        A = _reshape(A, (1, 1))
     _square(A, "expm")
     return _lp.expm(A)
 

@@ -209,6 +209,15 @@ _STRUCTURES = {
 }
 
 
+def _divide_by_scalar(a, b):
+    """scipy's solve for a one-element ``a``: ``b / a``, a 1-D ``b`` taken as a column."""
+    a = _reshape(a, (1,) * max(0, 2 - len(_shape(a))) + _shape(a))
+    if len(_shape(b)) == 1:
+        x = hd.divide(_reshape(b, _shape(b) + (1,)), a)
+        return _reshape(x, _shape(x)[:-1])
+    return hd.divide(b, a)
+
+
 def _divide_by_diagonal(a, b):
     d = hd.diagonal(a, 0, -2, -1)
     if len(_shape(b)) == 1:
@@ -248,6 +257,8 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     if kind == "unknown":
         raise ValueError(f"{assume_a} is not a recognized matrix structure")
     a, b = _real(a, "solve"), _real(b, "solve", "b")
+    if int(np.prod(_shape(a))) == 1:   # scipy divides by a one-element a, whatever b's length
+        return _divide_by_scalar(a, b)
     _square(a, "solve")
     if kind == "pos":
         return cho_solve((cholesky(a, lower=lower), lower), b)
