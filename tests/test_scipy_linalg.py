@@ -363,3 +363,29 @@ def test_docstring_examples(module):
     import importlib
     res = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert res.attempted > 0 and res.failed == 0, res
+
+
+def _third(f):
+    """d^3/dt^3 f(t) at 0 by three nested reverse passes (f returns a scalar)."""
+    return hd.grad(hd.grad(hd.grad(f)))(0.0)
+
+
+def test_third_order_against_series():
+    # x(t) = (M + t E)^-1 b = sum_k (-t)^k (M^-1 E)^k M^-1 b, so x'''(0) = -6 (M^-1 E)^3 M^-1 b
+    e = RNG.standard_normal((N, N))
+    e = e + e.T                                   # symmetric, so the symmetric solvers see the same matrix
+    w = RNG.standard_normal(N)
+    k = np.linalg.solve(SPD, e)
+    want = -6.0 * w @ (k @ k @ k @ np.linalg.solve(SPD, B1))
+    solvers = {
+        "lu": lambda m: hla.lu_solve(hla.lu_factor(m), B1),
+        "cho": lambda m: hla.cho_solve(hla.cho_factor(m), B1),
+        "pos": lambda m: hla.solve(m, B1, assume_a="pos"),
+        "sym": lambda m: hla.solve(m, B1, assume_a="sym", lower=True),
+    }
+    for name, sol in solvers.items():
+        got = _third(lambda t, sol=sol: hd.sum(hd.multiply(w, sol(SPD + t * e))))
+        np.testing.assert_allclose(got, want, rtol=1e-9, err_msg=name)
+    # sqrt(I + t E) = I + t E / 2 - t^2 E^2 / 8 + t^3 E^3 / 16 - ...: the third derivative is 3/8 E^3
+    got = _third(lambda t: hla.sqrtm(np.eye(N) + t * e)[0, 1])
+    np.testing.assert_allclose(got, 0.375 * (e @ e @ e)[0, 1], rtol=1e-9)
