@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import scipy.linalg as sla
 from _scipy_fd import EXACT_RTOL, assert_close, check_derivatives
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hodiff as hd
 import hodiff.scipy.linalg as hla
@@ -389,3 +391,34 @@ def test_third_order_against_series():
     # sqrt(I + t E) = I + t E / 2 - t^2 E^2 / 8 + t^3 E^3 / 16 - ...: the third derivative is 3/8 E^3
     got = _third(lambda t: hla.sqrtm(np.eye(N) + t * e)[0, 1])
     np.testing.assert_allclose(got, 0.375 * (e @ e @ e)[0, 1], rtol=1e-9)
+
+
+# (name, hodiff function, scipy function, number of matrix arguments): square n x n arguments, the first SPD-like
+RANDOM_CASES = [
+    ("solve", hla.solve, sla.solve, 2),
+    ("solve pos lower", lambda a, b: hla.solve(a, b, assume_a="pos", lower=True),
+     lambda a, b: sla.solve(a, b, assume_a="pos", lower=True), 2),
+    ("solve_triangular T unit", lambda a, b: hla.solve_triangular(a, b, trans="T", unit_diagonal=True),
+     lambda a, b: sla.solve_triangular(a, b, trans="T", unit_diagonal=True), 2),
+    ("cho_solve", lambda a, b: hla.cho_solve(hla.cho_factor(a), b), lambda a, b: sla.cho_solve(sla.cho_factor(a), b), 2),
+    ("lu_solve", lambda a, b: hla.lu_solve(hla.lu_factor(a), b), lambda a, b: sla.lu_solve(sla.lu_factor(a), b), 2),
+    ("inv sym", lambda a: hla.inv(a, assume_a="sym"), lambda a: sla.inv(a, assume_a="sym"), 1),
+    ("det", hla.det, sla.det, 1),
+    ("eigvalsh", lambda a: hla.eigh(a, eigvals_only=True), lambda a: sla.eigh(a, eigvals_only=True), 1),
+    ("expm", hla.expm, sla.expm, 1),
+    ("sqrtm", hla.sqrtm, sla.sqrtm, 1),
+    ("solve_sylvester", hla.solve_sylvester, sla.solve_sylvester, 3),
+]
+
+
+@settings(max_examples=12)
+@given(seed=st.integers(0, 2**32 - 1), case=st.sampled_from(RANDOM_CASES))
+def test_random_sizes(seed, case):
+    # sizes 1 to 4 (1 x 1 included), random well-conditioned inputs, values and derivatives to second order
+    _name, f_hd, f_ref, k = case
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 5))
+    c = rng.standard_normal((n, n))
+    first = c @ c.T + n * np.eye(n) + 0.1 * rng.standard_normal((n, n))   # positive definite in both triangles
+    args = [first] + [rng.standard_normal((n, n)) * 0.5 + 2 * np.eye(n) for _ in range(k - 1)]
+    check_derivatives(f_hd, f_ref, args, list(range(k)), seed=seed)

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import scipy.signal as ss
 from _scipy_fd import EXACT_RTOL, assert_close, check_derivatives
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hodiff as hd
 import hodiff.scipy.signal as hs
@@ -58,6 +60,7 @@ def test_fftconvolve_values(mode):
                        f"fftconvolve {s1} {s2} {mode} axes={axes}")
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # scipy's own method choice on empty inputs (log 0)
 def test_scalars_integers_and_empty():
     assert hs.convolve(2.0, 3.0) == ss.convolve(2.0, 3.0)
     ai, bi = np.array([1, 2, 3]), np.array([1, 1])
@@ -136,3 +139,21 @@ def test_docstring_examples():
     import doctest
     res = doctest.testmod(hs, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert res.attempted > 0 and res.failed == 0, res
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_random_shapes(seed):
+    # any sizes, either input the larger, any mode, method and function: scipy's values and first and second
+    # derivatives in both inputs
+    rng = np.random.default_rng(seed)
+    nd = int(rng.integers(1, 3))
+    s1, s2 = tuple(rng.integers(1, 5, nd)), tuple(rng.integers(1, 5, nd))
+    mode = ["full", "same", "valid"][rng.integers(3)]
+    if mode == "valid" and not (all(np.greater_equal(s1, s2)) or all(np.greater_equal(s2, s1))):
+        mode = "same"
+    method = ["direct", "fft"][rng.integers(2)]
+    fname = ["convolve", "correlate"][rng.integers(2)]
+    a, b = rng.standard_normal(s1), rng.standard_normal(s2)
+    check_derivatives(lambda x, y: getattr(hs, fname)(x, y, mode=mode, method=method),
+                      lambda x, y: getattr(ss, fname)(x, y, mode=mode, method=method), [a, b], [0, 1], seed=seed)
