@@ -7,6 +7,6 @@ order in forward and reverse mode.
 """
 from __future__ import annotations
 
-from . import integrate, optimize, special, stats
+from . import integrate, linalg, optimize, signal, special, stats
 
-__all__: list[str] = ["integrate", "optimize", "special", "stats"]
+__all__: list[str] = ["integrate", "linalg", "optimize", "signal", "special", "stats"]
