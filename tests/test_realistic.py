@@ -310,7 +310,7 @@ D_GAUSS = 3
 
 def _needs(*funcs):
     """Skip, naming them, if hodiff cannot differentiate these numpy functions yet (its dispatch registry)."""
-    from hodiff import _dispatch
+    from hodiff._src.numpy import dispatch as _dispatch
     missing = [f"{f.__module__}.{f.__name__}" for f in funcs if f not in _dispatch.HANDLED_FUNCTIONS]
     if missing:
         pytest.skip(f"hodiff does not differentiate {', '.join(missing)} yet")
