@@ -8,8 +8,12 @@ nested to any order, and in Taylor mode (``hodiff.derivative``).
 
 Not differentiated, by design: order arguments (``v`` of ``jv``, ``n`` of ``yn``/``polygamma``, ``d`` of
 ``multigammaln``), which are plain numbers; ``gammasgn`` (piecewise constant), which returns plain values. Not
-provided: the derivatives of ``gammainc``/``gammaincc``/``betainc`` in their shape parameters and of ``zeta`` in its
-exponent; asking for them raises :class:`UnsupportedDerivativeError` naming the function and the argument.
+provided: the derivatives of ``gammainc``, ``gammaincc``, ``betainc`` and their inverses in the shape parameters
+``a``/``b``, and of ``zeta`` in its exponent; a traced value there raises :class:`UnsupportedDerivativeError` naming
+the function and the argument (so does a traced order).
+
+Plain scipy calls (``scipy.special.gamma(x)`` on a hodiff value) reach these functions once ``SCIPY_UFUNCS`` (at
+the end of this module) is merged into hodiff's ufunc dispatch table.
 """
 from __future__ import annotations
 
