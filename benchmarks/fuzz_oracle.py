@@ -28,6 +28,10 @@ EPS = float(np.finfo(float).eps)
 # a correct computation of an ill-conditioned quantity (inv, solve, qr near singular) cannot beat.
 EXACT_RTOL = 1e-12
 NOISE_C = 10.0
+# When one side is exactly zero, the other may be the rounding residue of terms that cancel exactly; the programs'
+# inputs, weights and directions are O(1) and their derivative terms at most O(1), so a residue is below a few ulps
+# of 1: 1e-15.
+ZERO_RESIDUE = 1e-15
 # Against finite differences: |exact - fd| <= FD_C * error + FD_RTOL * scale + rounding.
 FD_C = 10.0
 FD_RTOL = 1e-9
