@@ -28,6 +28,10 @@ EPS = float(np.finfo(float).eps)
 # a correct computation of an ill-conditioned quantity (inv, solve, qr near singular) cannot beat.
 EXACT_RTOL = 1e-12
 NOISE_C = 10.0
+# Derivatives that vanish by exact cancellation come out as an exact 0 or as the rounding residue of the terms that
+# cancelled; inputs, weights and directions are O(1) and the mixing layer's terms O(0.05), so residues are below a
+# few ulps of 1: two quantities both below 1e-15 are not compared (real derivatives are 1e-13 at the smallest seen).
+ZERO_RESIDUE = 1e-15
 # Against finite differences: |exact - fd| <= FD_C * error + FD_RTOL * scale + rounding.
 FD_C = 10.0
 FD_RTOL = 1e-9
