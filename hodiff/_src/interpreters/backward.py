@@ -132,18 +132,21 @@ def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape
     owned = set()          # nodes whose cotangent is a buffer this sweep allocated
     want = None if targets is None else {id(t) for t in targets}
     results = {}
+    pop = cts.pop
+    push_plain = _push_plain if tonly is None else None
     for t in reversed(toposort(roots) if tape is None else tape):     # walk
-        g = cts.pop(t, None)
+        g = pop(t, None)
         if g is None:
             continue
         if t.ref is not None if want is None else id(t) in want:      # a leaf or retain_grad(), or a target
             results[id(t)] = (t, g)
-        if t._prim is None:
+        prim = t._prim
+        if prim is None:
             continue
         if t._args is None:
             raise RuntimeError(_FREED)
-        if tonly is None and t._prim.vjp_into is None:
-            _push_plain(t, g, cts, owned, rebox)
+        if push_plain is not None and prim.vjp_into is None:
+            push_plain(t, g, cts, owned, rebox)
         else:
             _push_general(t, g, cts, owned, rebox, tonly, direct, tangent_of)
         if not retain_graph:
@@ -194,15 +197,19 @@ def _rule_inputs(t, g, rebox):
 
 def _push_plain(t, g, cts, owned, rebox):
     """The common case: each rule's cotangent is summed into its parent's."""
-    args, ans, g = _rule_inputs(t, g, rebox)
+    if rebox is None and getattr(g, "shape", ()) == t.shape:
+        args, ans = t._args, t._ans   # nothing to prepare (the common case, without a call)
+    else:
+        args, ans, g = _rule_inputs(t, g, rebox)
     rules = t._prim.vjp
     params = t._params
+    get = cts.get
     for i, p in t._parents:
         c = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
         pshape = p.shape
         if getattr(c, "shape", ()) != pshape:
             c = _fit(c, pshape)
-        old = cts.get(p)
+        old = get(p)
         if old is None:
             cts[p] = c
         elif type(old) in _SCALARS and type(c) in _SCALARS:
