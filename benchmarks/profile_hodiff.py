@@ -116,7 +116,8 @@ def by_primitive(fn, reps):
     import collections
     import time
 
-    from hodiff._src.core.engine import PRIMITIVES, _hooks
+    from hodiff._src.core.engine import PRIMITIVES
+    from hodiff._src.core.events import PRIMITIVE_RAN as _hooks
 
     total = collections.Counter()
     calls = collections.Counter()

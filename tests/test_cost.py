@@ -10,11 +10,10 @@ import pytest
 
 import hodiff as hd
 import hodiff.cost as hc
-from hodiff._src.core import engine as _core
-from hodiff._src.interpreters import reverse as _reverse
+from hodiff._src.core import events
+from hodiff._src.interpreters import backward as _backward
 from hodiff._src.interpreters.forward import ForwardTrace
 from hodiff._src.interpreters.reverse import ReverseTrace
-from hodiff._src.transforms import functional as _functional
 
 N = 5
 X = np.arange(float(N))
@@ -126,13 +125,13 @@ def test_estimated_finite_differences():
 # counting changes nothing, and is off afterwards
 
 def _engine_state():
-    return (list(_core._hooks), ReverseTrace.__dict__["__init__"], ForwardTrace.__dict__["__init__"],
-            _reverse.backprop, _functional.backprop)
+    return (list(events.PRIMITIVE_RAN), list(events.LEVEL_OPENED), list(events.SWEEP_STARTED),
+            ReverseTrace.__dict__["__init__"], ForwardTrace.__dict__["__init__"], _backward.backprop)
 
 
 def test_counting_changes_nothing_and_is_removed():
     before = _engine_state()
-    assert before[0] == []
+    assert before[:3] == ([], [], [])
     f, x = hc.problems.rosenbrock(7)
     v = np.linspace(-1, 1, 7)
     rep = hc.analyze(f, x, v=v, repeat=1, memory=True)
@@ -160,11 +159,11 @@ def test_counting_cleans_up_after_an_error_and_does_not_nest():
 
 
 def test_off_means_the_hot_paths_skip_the_hook():
-    # the engine's fast paths test ``if _hooks``: after an analysis the list is empty again, so a primitive on
+    # the engine's fast paths test ``if PRIMITIVE_RAN``: after an analysis the list is empty again, so a primitive on
     # plain values goes straight to numpy (nothing to call, nothing to time), and results are unchanged
     g0 = hd.grad(two_dot)(X)
     hc.analyze(two_dot, X, strategies=["grad", "hessian_batched"], repeat=1)
-    assert _core._hooks == [] and not _core._hooks
+    assert events.PRIMITIVE_RAN == [] and not events.PRIMITIVE_RAN
     np.testing.assert_array_equal(hd.grad(two_dot)(X), g0)
 
 

@@ -1,8 +1,8 @@
 """Cost analysis: why is the second derivative so much more expensive than the first?
 
-``hodiff.cost`` answers with numbers from your own function. It sits beside the engine, not in it: the engine calls
-the hooks in ``hodiff._core._hooks`` after every primitive it executes on plain values, and this package puts one
-there while it counts (and takes it out after, so counting off costs nothing). FLOPs come from the ``cost`` hint each
+``hodiff.cost`` answers with numbers from your own function. It sits beside the engine, not in it: the engine emits
+events (a primitive executed on plain values, a level opened, a backward sweep started) and this package subscribes
+to them while it counts (and leaves after, so counting off costs nothing). FLOPs come from the ``cost`` hint each
 primitive declares in the table; tape bytes, tangent widths and sweeps from watching the transforms' levels.
 
 * :func:`analyze` measures every strategy (gradient; one HVP four ways; the dense Hessian as a loop, batched, in

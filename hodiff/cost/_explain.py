@@ -166,29 +166,11 @@ def explain(f, x, task="hvp", k=None, memory_budget=None, *, strategy=None, v=No
         if k < 1:
             raise ValueError("k must be at least 1")
     budget = parse_bytes(memory_budget)
-    hvps = [s for s, st in STRATEGIES.items() if st.task == "hvp" and not st.approximate]
-    hess = [s for s, st in STRATEGIES.items() if st.task == "hessian" and not st.approximate]
-    cands = {"hvp": hvps, "k_hvps": hvps + hess, "hessian": hess}[task]
-    names = list(cands)
-    if strategy is not None:
-        if strategy not in STRATEGIES:
-            raise ValueError(f"unknown strategy {strategy!r}; registered: {list(STRATEGIES)}")
-        if strategy not in names:
-            names.append(strategy)
+    cands, names = _candidates(task, strategy)
     report = analyze(f, x, names, repeat, v=v, chunk_size=chunk_size, memory=True)
     frow = report["f"]
     by_time = repeat > 0 and all(report[c].time is not None for c in cands)
-
-    options = []
-    for c in cands:
-        row = report[c]
-        if task == "k_hvps" and row.task == "hessian":
-            options.append(_Option(row, 1, extra_flops=2 * n * n * k, extra_time=_matvec_time(n, k),
-                                   label=f"{c} + {k} products H v"))
-        else:
-            options.append(_Option(row, k if task == "k_hvps" else 1))
-    for o in options:
-        o.fits = budget is None or o.memory is None or o.memory <= budget
+    options = _options(report, cands, task, k, n, budget)
 
     def key(o):
         return (o.time if by_time else o.flops, o.flops)
@@ -204,6 +186,50 @@ def explain(f, x, task="hvp", k=None, memory_budget=None, *, strategy=None, v=No
              + (f", memory budget {fmt_bytes(budget)}" if budget is not None else "")]
     lines.append("")
     lines.append(f"Recommended: {best.label}: {best.row.description}")
+    why = _why(best, fitting, options, report, task, k, n, budget, by_time, key)
+    lines += [f"  why: {why[0]}"] + [f"       {w}" for w in why[1:]]
+    lines.append("")
+    lines += _cost_table(ranked, frow)
+    lines.append("")
+    shown = report[strategy] if strategy is not None else best.row
+    lines += _tape_section(shown, frow)
+    text = "\n".join(lines)
+    if show:
+        print(text, file=file or sys.stdout)
+    return text
+
+
+def _candidates(task, strategy):
+    """The exact strategies that can do ``task``, and the names to measure (``strategy`` added if asked for)."""
+    hvps = [s for s, st in STRATEGIES.items() if st.task == "hvp" and not st.approximate]
+    hess = [s for s, st in STRATEGIES.items() if st.task == "hessian" and not st.approximate]
+    cands = {"hvp": hvps, "k_hvps": hvps + hess, "hessian": hess}[task]
+    names = list(cands)
+    if strategy is not None:
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}; registered: {list(STRATEGIES)}")
+        if strategy not in names:
+            names.append(strategy)
+    return cands, names
+
+
+def _options(report, cands, task, k, n, budget):
+    """Each candidate priced for the whole task, marked with whether it fits the memory budget."""
+    options = []
+    for c in cands:
+        row = report[c]
+        if task == "k_hvps" and row.task == "hessian":
+            options.append(_Option(row, 1, extra_flops=2 * n * n * k, extra_time=_matvec_time(n, k),
+                                   label=f"{c} + {k} products H v"))
+        else:
+            options.append(_Option(row, k if task == "k_hvps" else 1))
+    for o in options:
+        o.fits = budget is None or o.memory is None or o.memory <= budget
+    return options
+
+
+def _why(best, fitting, options, report, task, k, n, budget, by_time, key):
+    """The reasons for the recommendation, one sentence each."""
     why = []
     measure = "time" if by_time else "FLOPs"
     cost = (lambda o: fmt_time(o.time)) if by_time else (lambda o: fmt_count(o.flops) + " FLOPs")
@@ -246,19 +272,14 @@ def explain(f, x, task="hvp", k=None, memory_budget=None, *, strategy=None, v=No
                 c, est = hint
                 why.append(f"hd.hessian(f, chunk_size={c}) should fit (estimated peak {fmt_bytes(est)}, "
                            f"{math.ceil(n / c)} sweeps)")
-    lines += [f"  why: {why[0]}"] + [f"       {w}" for w in why[1:]]
-    lines.append("")
+    return why
+
+
+def _cost_table(ranked, frow):
+    """The table of every candidate's cost for the whole task, cheapest fitting first."""
     header = ["candidate", "time", "FLOPs", "xf", "peak mem", "tape held", "sweeps", "width", "fits"]
     body = [[o.label, fmt_time(o.time), fmt_count(o.flops), fmt_ratio(o.flops / frow.flops if frow.flops else None),
              fmt_bytes(o.memory), fmt_bytes(o.row.tape_peak_bytes) if o.row.tape_peak_bytes else "-",
              str(o.row.sweeps * o.times), str(o.row.tangent_width), "yes" if o.fits else "no"] for o in ranked]
-    lines.append(f"Cost of the whole task (f alone: {fmt_time(frow.time)}, {fmt_count(frow.flops)} FLOPs, "
-                 f"peak {fmt_bytes(frow.peak_memory)}):")
-    lines.append(render(header, body, "text", "lrrrrrrrl"))
-    lines.append("")
-    shown = report[strategy] if strategy is not None else best.row
-    lines += _tape_section(shown, frow)
-    text = "\n".join(lines)
-    if show:
-        print(text, file=file or sys.stdout)
-    return text
+    return [f"Cost of the whole task (f alone: {fmt_time(frow.time)}, {fmt_count(frow.flops)} FLOPs, "
+            f"peak {fmt_bytes(frow.peak_memory)}):", render(header, body, "text", "lrrrrrrrl")]

@@ -1,30 +1,29 @@
 """Counting what really runs: the instrumentation behind :mod:`hodiff.cost`.
 
-Where it sits: the engine applies every primitive through ``bind`` (``_src/core/engine.py``), which calls the functions
-in ``_core._hooks`` after each primitive executed on plain numpy values. :func:`counting` appends one hook there for the
-duration of a ``with`` block (and removes it after, so the hot paths are back to skipping an empty list), and observes
-the two other events a cost analysis needs without touching the engine's files: the creation of reverse and forward
-levels (``ReverseTrace.__init__`` and ``ForwardTrace.__init__`` wrapped for the block) and each backward sweep
-(``backprop`` wrapped in the two modules that call it). At a sweep's start the tape it is about to walk still holds
-every value its VJP rules need, so that is where the saved bytes are measured.
+Where it sits: on top of the engine, as a client of its events (``hodiff/_src/core/events.py``). The engine emits
+``PRIMITIVE_RAN`` after each primitive executed on plain numpy values, ``LEVEL_OPENED`` when a reverse or forward
+level is created and ``SWEEP_STARTED`` when a backward sweep begins; :func:`counting` subscribes to the three for
+the duration of a ``with`` block (the lists are empty again after it, so the hot paths are back to one truth test).
+At a sweep's start the tape it is about to walk still holds every value its VJP rules need, so that is where the
+saved bytes are measured.
 
-Nothing here is typed in by hand: operation counts come from the hook, FLOPs and bytes moved from the ``cost`` hint
+Nothing here is typed in by hand: operation counts come from the events, FLOPs and bytes moved from the ``cost`` hint
 declared beside each primitive's rules in the table.
 """
 from __future__ import annotations
 
 import contextlib
+import threading
 import weakref
 from collections import Counter
 
 import numpy as np
 
-from .._src.core import engine as _core
-from .._src.interpreters import backward as _backward
-from .._src.interpreters import reverse as _reverse
+from .._src.core import events
+from .._src.core.engine import Box, base_value
+from .._src.interpreters.backward import toposort
 from .._src.interpreters.forward import Dual, ForwardTrace
 from .._src.interpreters.reverse import ReverseTrace, Tensor
-from .._src.transforms import functional as _functional
 
 __all__ = ["Counts", "TapeStats", "counting", "saved_bytes"]
 
@@ -94,8 +93,8 @@ def _arrays(v, kind):
     elif isinstance(v, (list, tuple)):
         for e in v:
             yield from _arrays(e, kind)
-    elif isinstance(v, _core.Box):
-        yield from _arrays(_core.base_value(v), kind)
+    elif isinstance(v, Box):
+        yield from _arrays(base_value(v), kind)
 
 
 def _result(node):
@@ -210,7 +209,7 @@ class Counts:
         self._computed = weakref.WeakValueDictionary()   # id -> array, for the arrays primitives computed
 
     def hook(self, prim, args, params, ans):
-        """The ``_core._hooks`` entry: count one primitive executed on plain values."""
+        """The ``PRIMITIVE_RAN`` handler: count one primitive executed on plain values."""
         name = prim.name
         self.ops[name] += 1
         self.result_bytes += _nbytes(ans)
@@ -224,6 +223,15 @@ class Counts:
         fl, by = cost(ans, *args, **params)
         self.flops[name] += int(fl)
         self.bytes_moved[name] += int(by)
+
+    def _level(self, trace):
+        """A transform level was opened (the ``LEVEL_OPENED`` event)."""
+        if isinstance(trace, ReverseTrace):
+            self.reverse_levels += 1
+            self._live[trace.level] = weakref.ref(trace)
+        elif isinstance(trace, ForwardTrace):
+            self.forward_levels += 1
+            self.tangent_width = max(self.tangent_width, 1 if trace.batch is None else int(trace.batch))
 
     def _measure_level(self, level, nodes):
         if level in self._measured:
@@ -244,7 +252,7 @@ class Counts:
             if tape:
                 self._measure_level(self._level_of(tape), tape)
         else:   # the tensor API: the graph reachable from the roots, on the eager level
-            tape = [t for t in _backward._toposort(roots) if t._prim is not None]
+            tape = [t for t in toposort(roots) if t._prim is not None]
             self.tape.add(saved_bytes(tape, computed=self._computed))
         # the tapes alive right now, together (a buffer shared by two nested tapes is counted once)
         # a tape whose first node has been freed was swept and is garbage (awaiting the cycle collector)
@@ -276,7 +284,7 @@ class Counts:
         return sum(self.flops.values())
 
 
-_active = [None]
+_active = threading.local()   # the Counts of the block open in this thread, if any
 
 
 @contextlib.contextmanager
@@ -285,8 +293,10 @@ def counting():
 
     Inside the block every primitive executed on plain values is counted (with its FLOPs from the table's cost
     hints), every reverse and forward level opened is observed, and every backward sweep measures the tape it
-    walks. On exit the hook is removed and the wrapped methods are restored, so hodiff runs exactly as before.
-    Blocks do not nest.
+    walks. The counts come from the engine's events (``hodiff/_src/core/events.py``), subscribed for the block and
+    left on exit, so hodiff runs exactly as before; nothing is patched. Only the events of the thread that opened
+    the block are counted: two threads may count at once, each its own work (work a block hands to other threads,
+    such as an executor's, is not counted). Blocks do not nest.
 
     Examples
     --------
@@ -297,43 +307,27 @@ def counting():
     >>> sorted(c.ops.items()), c.total_flops, c.sweeps
     ([('add', 1), ('matmul', 1), ('multiply', 4)], 27, 1)
     """
-    if _active[0] is not None:
+    if getattr(_active, "counts", None) is not None:
         raise RuntimeError("hodiff.cost: counting() blocks do not nest (an analysis is already running)")
     c = Counts()
-    rev_init = ReverseTrace.__dict__["__init__"]
-    fwd_init = ForwardTrace.__dict__["__init__"]
-    bp_rev = _reverse.backprop
-    bp_fun = _functional.backprop
+    me = threading.get_ident()
 
-    def reverse_init(self, *args, **kwargs):
-        rev_init(self, *args, **kwargs)
-        if not self.eager:
-            c.reverse_levels += 1
-            c._live[self.level] = weakref.ref(self)
+    def on_primitive(prim, args, params, ans):
+        if threading.get_ident() == me:
+            c.hook(prim, args, params, ans)
 
-    def forward_init(self, *args, **kwargs):
-        fwd_init(self, *args, **kwargs)
-        c.forward_levels += 1
-        c.tangent_width = max(c.tangent_width, 1 if self.batch is None else int(self.batch))
+    def on_level(trace):
+        if threading.get_ident() == me:
+            c._level(trace)
 
-    def backprop(roots, seeds, **kwargs):
-        c._sweep(roots, kwargs.get("tape"))
-        return bp_rev(roots, seeds, **kwargs)
+    def on_sweep(roots, tape):
+        if threading.get_ident() == me:
+            c._sweep(roots, tape)
 
-    _active[0] = c
-    ReverseTrace.__init__ = reverse_init
-    ForwardTrace.__init__ = forward_init
-    _reverse.backprop = backprop
-    _functional.backprop = backprop
-    _core._hooks.append(c.hook)
+    _active.counts = c
     try:
-        yield c
-        c._finish()
+        with events.subscribed(primitive_ran=on_primitive, level_opened=on_level, sweep_started=on_sweep):
+            yield c
+            c._finish()
     finally:
-        _core._hooks.remove(c.hook)
-        ReverseTrace.__init__ = rev_init
-        ForwardTrace.__init__ = fwd_init
-        _reverse.backprop = bp_rev
-        _functional.backprop = bp_fun
-        _active[0] = None
-
+        _active.counts = None

@@ -16,7 +16,11 @@ import itertools
 
 import numpy as np
 
+from .events import PRIMITIVE_RAN, emit
+
 __all__ = [
+    "NO_PARAMS",
+    "PLAIN",
     "PRIMITIVES",
     "Box",
     "EscapedBoxError",
@@ -26,9 +30,14 @@ __all__ = [
     "Variadic",
     "base_value",
     "bind",
+    "bind1",
+    "bind_below",
+    "binary_door",
     "ndim_of",
+    "opened",
     "shape_of",
     "size_of",
+    "unary_door",
 ]
 
 
@@ -175,6 +184,22 @@ class Trace:
         raise NotImplementedError
 
 
+class opened:
+    """``with opened(trace):`` keeps a transform's level open for the block and closes it however the block ends,
+    so that its boxes, if they escape, raise :class:`EscapedBoxError` instead of being taken for constants."""
+
+    __slots__ = ("trace",)
+
+    def __init__(self, trace):
+        self.trace = trace
+
+    def __enter__(self):
+        return self.trace
+
+    def __exit__(self, *exc):
+        self.trace.alive = False
+
+
 _level_counter = itertools.count(1)
 
 
@@ -191,9 +216,11 @@ class Box:
     __array_priority__ = 1000.0
 
 
-# Hooks called after every primitive executed on plain values, as ``hook(prim, args, params, ans)`` (cost
-# counting, sparsity detection). Empty, and free, when off: the fast paths test this list's truth.
-_hooks: list = []
+#: Types that are never boxes: the doors below call numpy directly on them (``bind``'s first case).
+PLAIN = frozenset({np.ndarray, np.float64, np.float32, np.float16, np.longdouble, float, int, bool, np.int64,
+                   np.int32, np.bool_, np.complex128, complex})
+
+NO_PARAMS: dict = {}   # shared by every parameterless call; nothing writes to it
 
 
 def bind(prim, *args, **params):
@@ -206,9 +233,8 @@ def bind(prim, *args, **params):
                 top = tr
     if top is None:
         ans = prim.impl(*args, **params)
-        if _hooks:
-            for h in _hooks:
-                h(prim, args, params, ans)
+        if PRIMITIVE_RAN:
+            emit(PRIMITIVE_RAN, prim, args, params, ans)
         return ans
     if not top.alive:
         raise EscapedBoxError(
@@ -216,6 +242,96 @@ def bind(prim, *args, **params):
             "Values inside a function being differentiated must not be stored and used after the transform "
             "finishes; return them instead.")
     return top.process(prim, args, params)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The fast doors: ``bind`` for callers that already know something about the arguments.
+#
+# Most primitive calls have one argument or two, or come from an interpreter that has just unwrapped its own
+# boxes and knows what is left. For them the search of ``bind`` is wasted work, so the op functions of the table
+# (built by :func:`unary_door`, :func:`binary_door`), ``getitem`` (:func:`bind1`) and the interpreters' ``process``
+# (:func:`bind_below`) enter through these instead. They keep ``bind``'s invariants, and nothing else may
+# shortcut it:
+#
+# 1. plain arguments only (types in ``PLAIN``): the numpy implementation runs directly, unless someone listens
+#    to ``PRIMITIVE_RAN``, in which case ``bind`` runs (so every primitive on plain values is seen);
+# 2. boxes of one trace only, and that trace alive: its ``process`` runs directly (it is the highest level);
+# 3. anything else (boxes of several traces, a dead trace, lists and other array-likes): ``bind`` itself, which
+#    finds the highest level and raises ``EscapedBoxError`` for a dead one.
+#
+# ``unary_door`` and ``binary_door`` return the op function itself rather than being called by it: the op
+# functions are the hottest path of the engine (every rule runs through them), and a call layer would cost more
+# than the work the door saves.
+
+
+def unary_door(prim):
+    """The op function ``op(x)`` of a one-argument, parameterless primitive."""
+    impl = prim.impl
+
+    def op(x):
+        if type(x) in PLAIN:
+            if not PRIMITIVE_RAN:
+                return impl(x)
+        elif isinstance(x, Box):
+            tr = x._trace
+            if tr.alive:
+                return tr.process(prim, (x,), NO_PARAMS)
+        else:
+            x = np.asarray(x)   # a list, a numpy scalar of another type, ...
+        return bind(prim, x)
+    return op
+
+
+def binary_door(prim):
+    """The op function ``op(x, y)`` of a two-argument, parameterless primitive."""
+    impl = prim.impl
+
+    def op(x, y):
+        px, py = type(x) in PLAIN, type(y) in PLAIN
+        if px and py:
+            if not PRIMITIVE_RAN:
+                return impl(x, y)
+            return bind(prim, x, y)
+        if not px and not isinstance(x, Box):
+            x = np.asarray(x)   # a list, a numpy scalar of another type, ...
+            px = True
+        if not py and not isinstance(y, Box):
+            y = np.asarray(y)
+            py = True
+        if px:
+            tr = None if py else y._trace
+        elif py:
+            tr = x._trace
+        else:   # two boxes: the common case of one trace skips bind's search
+            tr = x._trace
+            if y._trace is not tr:
+                tr = None
+        if tr is not None and tr.alive:
+            return tr.process(prim, (x, y), NO_PARAMS)
+        return bind(prim, x, y)
+    return op
+
+
+def bind1(prim, x, params):
+    """``bind(prim, x, **params)`` for one argument (``getitem``)."""
+    if type(x) in PLAIN:
+        if not PRIMITIVE_RAN:
+            return prim.impl(x, **params)
+    elif isinstance(x, Box) and x._trace.alive:
+        return x._trace.process(prim, (x,), params)
+    return bind(prim, x, **params)
+
+
+def bind_below(prim, args, params, below, mixed):
+    """``bind`` for an interpreter's ``process`` once it has unwrapped its own boxes: ``args`` are the values one
+    level down, ``below`` the trace of the boxes among them (None: all plain), ``mixed`` whether boxes of other
+    traces are there too."""
+    if below is None:
+        if not PRIMITIVE_RAN:
+            return prim.impl(*args, **params) if params else prim.impl(*args)
+    elif not mixed and below.alive:
+        return below.process(prim, args, params)
+    return bind(prim, *args, **params)
 
 
 def base_value(x):

@@ -14,14 +14,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import table as P
-from ..table.common import PLAIN
+from ..core.engine import PLAIN
+from ..core.events import SWEEP_STARTED, emit
 from .forward import Dual, _dual
 from .tape import _SCALARS, Unsaved
 
-__all__ = ["backprop"]
+__all__ = ["backprop", "toposort"]
 
 
-def _toposort(roots):
+def toposort(roots):
     """Nodes reachable from ``roots`` through recorded parents, each after all of its parents."""
     order, seen = [], set()
     stack = [(r, False) for r in roots]
@@ -109,9 +110,12 @@ def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape
     given. Returns ``{id(node): (node, cotangent)}`` for the nodes ``targets``, or, when ``targets`` is None, for
     every leaf and every node marked with ``retain_grad``.
 
-    Cotangents are summed in each node's ``_ct`` slot while the pass runs. A cotangent may stay smaller than its
-    value while it only broadcasts (it is expanded before a rule that needs the full shape, and in the results).
-    Sums of plain arrays go into buffers the engine allocated itself, in place; nothing else holds those.
+    Cotangents are summed in a dictionary of this call (node -> cotangent), never on the nodes: a tape may be
+    swept by several calls at once (one ``vjp_fn`` called from many threads, graphs sharing a leaf), and each
+    sweep sees only its own sums. A cotangent may stay smaller than its value while it only broadcasts (it is
+    expanded before a rule that needs the full shape, and in the results). Sums of plain arrays go into buffers
+    the sweep allocated itself, in place; nothing else holds those. Without ``retain_graph`` the saved values of
+    each node are freed once its rules ran (the one write to the tape).
 
     ``rebox(value, node)`` (``create_graph``): the rules see each saved value boxed as a recorded tensor linked to
     ``node``, so the backward pass is itself recorded.
@@ -119,154 +123,178 @@ def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape
     ``tangent_of`` (a forward trace, with ``tape``): the seeds are plain and only the tangent at that level of the
     targets' cotangents is wanted; the results are those tangents (see :func:`_tangent_only`).
     """
-    create_graph = rebox is not None
+    if SWEEP_STARTED:
+        emit(SWEEP_STARTED, roots, tape)
     tonly = direct = None
     if tangent_of is not None:
         tonly, direct = _tangent_only(tape, targets, tangent_of)
-
-    for r, s in zip(roots, seeds):
-        if tonly is not None and id(r) in tonly:   # a tangent-only root keeps its seed's tangent (none if plain)
-            if type(s) is not Dual or s._trace is not tangent_of:
-                continue
-            s = s.tangent
-        r._ct = s if r._ct is None else P.add(r._ct, s)
+    cts = _seeded(roots, seeds, tonly, tangent_of)                     # seed
+    owned = set()          # nodes whose cotangent is a buffer this sweep allocated
     want = None if targets is None else {id(t) for t in targets}
     results = {}
-    owned = set()          # ids of nodes whose _ct is a buffer this pass allocated
-    order = ()
-    try:
-        order = _toposort(roots) if tape is None else tape
-        for t in reversed(order):
-            g = t._ct
-            if g is None:
-                continue
-            t._ct = None
-            prim = t._prim
-            if want is None:
-                if t.ref is not None:   # a leaf, or a node with retain_grad()
-                    results[id(t)] = (t, g)
-            elif id(t) in want:
+    pop = cts.pop
+    push_plain = _push_plain if tonly is None else None
+    for t in reversed(toposort(roots) if tape is None else tape):     # walk
+        g = pop(t, None)
+        if g is None:
+            continue
+        if t.ref is not None if want is None else id(t) in want:      # a leaf or retain_grad(), or a target
+            results[id(t)] = (t, g)
+        prim = t._prim
+        if prim is None:
+            continue
+        if t._args is None:
+            raise RuntimeError(_FREED)
+        if push_plain is not None and prim.vjp_into is None:
+            push_plain(t, g, cts, owned, rebox)
+        else:
+            _push_general(t, g, cts, owned, rebox, tonly, direct, tangent_of)
+        if not retain_graph:
+            t._args = t._parents = t._ans = None
+    if tape is not None:                                                # collect
+        # leaves (the transform's inputs) are not on the tape: they collect their cotangents last
+        for t in targets:
+            g = cts.get(t)
+            if g is not None and t._prim is None:
                 results[id(t)] = (t, g)
-            if prim is None:
-                continue
-            args = t._args
-            if args is None:
-                raise RuntimeError(_FREED)
-            parents = t._parents
-            ans = t._ans
-            if create_graph:   # the rules see this level's tensors, so the backward pass is recorded too
-                args = list(args)
-                for i, p in parents:
-                    if type(args[i]) is not Unsaved:
-                        args[i] = rebox(args[i], p)
-                if ans is not None:
-                    ans = rebox(ans, t)
-            tshape = t.shape
-            if getattr(g, "shape", ()) != tshape and (not prim.elementwise or any(p.shape != tshape for _, p in parents)):
-                # a lazily broadcast seed must be made whole before a rule that reshapes, contracts or
-                # broadcasts against a smaller argument (whose cotangent then sums over the copies)
-                g = _full(g, tshape)
-            rules = prim.vjp
-            into = prim.vjp_into
-            params = t._params
-            if into is None and tonly is None:
-                # the common case: each rule's cotangent is summed into its parent's
-                for i, p in parents:
-                    c = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
-                    pshape = p.shape
-                    if getattr(c, "shape", ()) != pshape:
-                        c = _fit(c, pshape)
-                    old = p._ct
-                    if old is None:
-                        p._ct = c
-                    elif type(old) in _SCALARS and type(c) in _SCALARS:
-                        p._ct = old + c
-                    else:
-                        _accumulate(p, old, c, owned)
-                if not retain_graph:
-                    t._args = t._parents = t._ans = None
-                continue
-            plain_g = not create_graph and type(g) in PLAIN
-            # a single-tangent dual of plain arrays can be summed in place too
-            dual_g = (not plain_g and into is not None and not create_graph and type(g) is Dual
-                      and g._trace.batch is None and type(g.primal) is np.ndarray and type(g.tangent) is np.ndarray)
-            t_only = tonly is not None and id(t) in tonly
-            for i, p in parents:
-                gi, pl, du, take = g, plain_g, dual_g, False
-                if tonly is not None and not t_only and id(p) in tonly:
-                    # a full cotangent going into a tangent-only parent: only its tangent is kept
-                    if (id(t), i) in direct:
-                        # the rule reads only constants and is linear in g: the tangent of g is all it needs
-                        if type(g) is not Dual or g._trace is not tangent_of:
-                            continue       # no tangent: contributes nothing
-                        gi = g.tangent
-                        pl, du = type(gi) in PLAIN, False
-                    else:
-                        pl = du = False
-                        take = True
-                pshape = p.shape
-                old = p._ct
-                if into is not None and pl and (old is None or type(old) in PLAIN):
-                    # add the cotangent into a buffer of the parent's shape, in place
-                    if old is None or id(p) not in owned or _shape(old) != pshape:
-                        dt = np.result_type(gi, *(() if old is None else (old,)))
-                        buf = np.zeros(pshape, dtype=dt) if old is None else \
-                            np.array(np.broadcast_to(old, pshape), dtype=dt)
-                        owned.add(id(p))
-                    else:
-                        buf = old
-                    into[i](buf, gi, ans, *args, **params)
-                    p._ct = buf
-                    continue
-                if into is not None and du and (old is None or (id(p) in owned and type(old) is Dual
-                                                                    and old._trace is g._trace)):
-                    # the same for a dual cotangent (forward-over-reverse): primal and tangent buffers
-                    if old is None:
-                        dt = np.result_type(g.primal, g.tangent)
-                        old = _dual(np.zeros(pshape, dtype=dt), np.zeros(pshape, dtype=dt), g._trace)
-                        owned.add(id(p))
-                    into[i](old.primal, g.primal, ans, *args, **params)
-                    into[i](old.tangent, g.tangent, ans, *args, **params)
-                    p._ct = old
-                    continue
-                c = rules[i](gi, ans, *args, **params) if params else rules[i](gi, ans, *args)
-                if take:
-                    if type(c) is not Dual or c._trace is not tangent_of:
-                        continue
-                    c = c.tangent
-                if getattr(c, "shape", ()) != pshape:
-                    c = _fit(c, pshape)
-                if old is None:
-                    p._ct = c
-                else:
-                    _accumulate(p, old, c, owned)
-            if not retain_graph:
-                t._args = t._parents = t._ans = None
-        if tape is not None:
-            # leaves (the transform's inputs) are not on the tape: they collect their cotangents last
-            for t in targets:
-                if t._ct is not None and t._prim is None:
-                    results[id(t)] = (t, t._ct)
-    finally:
-        for t in order:
-            t._ct = None
-        for t in (*roots, *(targets or ())):
-            t._ct = None
     for k, (t, g) in results.items():
         if _shape(g) != t.shape:
             results[k] = (t, P.broadcast_to(g, t.shape))
     return results
 
 
-def _accumulate(p, old, c, owned):
-    """``p._ct = old + c``, in place when ``old`` is a buffer of this pass (``owned``) that can take the sum."""
+def _seeded(roots, seeds, tonly, fwd):
+    """The sweep's cotangent store, holding the seeds (a tangent-only root keeps its seed's tangent, if any)."""
+    cts = {}
+    for r, s in zip(roots, seeds):
+        if tonly is not None and id(r) in tonly:
+            if type(s) is not Dual or s._trace is not fwd:
+                continue
+            s = s.tangent
+        old = cts.get(r)
+        cts[r] = s if old is None else P.add(old, s)
+    return cts
+
+
+def _rule_inputs(t, g, rebox):
+    """What node ``t``'s rules are called with: its saved values (boxed for ``create_graph``) and the cotangent,
+    made whole if it was kept smaller while it only broadcast and the rule needs the full shape."""
+    args, ans = t._args, t._ans
+    if rebox is not None:   # the rules see this level's tensors, so the backward pass is recorded too
+        args = list(args)
+        for i, p in t._parents:
+            if type(args[i]) is not Unsaved:
+                args[i] = rebox(args[i], p)
+        if ans is not None:
+            ans = rebox(ans, t)
+    tshape = t.shape
+    if getattr(g, "shape", ()) != tshape and (not t._prim.elementwise or any(p.shape != tshape for _, p in t._parents)):
+        # a lazily broadcast seed must be made whole before a rule that reshapes, contracts or broadcasts
+        # against a smaller argument (whose cotangent then sums over the copies)
+        g = _full(g, tshape)
+    return args, ans, g
+
+
+def _push_plain(t, g, cts, owned, rebox):
+    """The common case: each rule's cotangent is summed into its parent's."""
+    if rebox is None and getattr(g, "shape", ()) == t.shape:
+        args, ans = t._args, t._ans   # nothing to prepare (the common case, without a call)
+    else:
+        args, ans, g = _rule_inputs(t, g, rebox)
+    rules = t._prim.vjp
+    params = t._params
+    get = cts.get
+    for i, p in t._parents:
+        c = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
+        pshape = p.shape
+        if getattr(c, "shape", ()) != pshape:
+            c = _fit(c, pshape)
+        old = get(p)
+        if old is None:
+            cts[p] = c
+        elif type(old) in _SCALARS and type(c) in _SCALARS:
+            cts[p] = old + c
+        else:
+            _accumulate(cts, p, old, c, owned)
+
+
+def _push_general(t, g, cts, owned, rebox, tonly, direct, fwd):
+    """Rules with an in-place form (``vjp_into``), and the tangent-only tail of ``hvp`` (see :func:`_tangent_only`)."""
+    args, ans, g = _rule_inputs(t, g, rebox)
+    prim = t._prim
+    rules, into, params = prim.vjp, prim.vjp_into, t._params
+    plain_g = rebox is None and type(g) in PLAIN
+    # a single-tangent dual of plain arrays can be summed in place too
+    dual_g = (not plain_g and into is not None and rebox is None and type(g) is Dual and g._trace.batch is None
+              and type(g.primal) is np.ndarray and type(g.tangent) is np.ndarray)
+    t_only = tonly is not None and id(t) in tonly
+    for i, p in t._parents:
+        gi, pl, du, take = g, plain_g, dual_g, False
+        if tonly is not None and not t_only and id(p) in tonly:
+            # a full cotangent going into a tangent-only parent: only its tangent is kept
+            if (id(t), i) in direct:
+                # the rule reads only constants and is linear in g: the tangent of g is all it needs
+                if type(g) is not Dual or g._trace is not fwd:
+                    continue       # no tangent: contributes nothing
+                gi = g.tangent
+                pl, du = type(gi) in PLAIN, False
+            else:
+                pl = du = False
+                take = True
+        if (pl or du) and into is not None and _add_into(cts, owned, p, into[i], gi, pl, ans, args, params):
+            continue
+        c = rules[i](gi, ans, *args, **params) if params else rules[i](gi, ans, *args)
+        if take:
+            if type(c) is not Dual or c._trace is not fwd:
+                continue
+            c = c.tangent
+        if getattr(c, "shape", ()) != p.shape:
+            c = _fit(c, p.shape)
+        old = cts.get(p)
+        if old is None:
+            cts[p] = c
+        else:
+            _accumulate(cts, p, old, c, owned)
+
+
+def _add_into(cts, owned, p, rule_into, g, plain, ans, args, params):
+    """Add ``g`` (plain, or a single-tangent dual of plain arrays) into a buffer of ``p``'s shape that this sweep
+    owns, with the rule's in-place form; False when the parent's cotangent so far cannot take it."""
+    old = cts.get(p)
     pshape = p.shape
-    if (id(p) in owned and type(c) in PLAIN and type(old) is np.ndarray and _shape(old) == pshape
+    if plain:
+        if old is not None and type(old) not in PLAIN:
+            return False
+        if old is None or p not in owned or _shape(old) != pshape:
+            dt = np.result_type(g, *(() if old is None else (old,)))
+            buf = np.zeros(pshape, dtype=dt) if old is None else np.array(np.broadcast_to(old, pshape), dtype=dt)
+            owned.add(p)
+        else:
+            buf = old
+        rule_into(buf, g, ans, *args, **params)
+        cts[p] = buf
+        return True
+    if old is not None and not (p in owned and type(old) is Dual and old._trace is g._trace):
+        return False
+    if old is None:   # primal and tangent buffers (forward-over-reverse)
+        dt = np.result_type(g.primal, g.tangent)
+        old = _dual(np.zeros(pshape, dtype=dt), np.zeros(pshape, dtype=dt), g._trace)
+        owned.add(p)
+    rule_into(old.primal, g.primal, ans, *args, **params)
+    rule_into(old.tangent, g.tangent, ans, *args, **params)
+    cts[p] = old
+    return True
+
+
+def _accumulate(cts, p, old, c, owned):
+    """``cts[p] = old + c``, in place when ``old`` is a buffer of this sweep (``owned``) that can take the sum."""
+    pshape = p.shape
+    if (p in owned and type(c) in PLAIN and type(old) is np.ndarray and _shape(old) == pshape
             and np.result_type(old, c) == old.dtype):
         np.add(old, c, out=old)
         return
-    p._ct = new = P.add(old, c)
+    cts[p] = new = P.add(old, c)
     if type(new) is np.ndarray and _shape(new) == pshape:
-        owned.add(id(p))
+        owned.add(p)
     else:
-        owned.discard(id(p))
+        owned.discard(p)

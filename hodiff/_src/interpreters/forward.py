@@ -11,8 +11,8 @@ import numpy as np
 
 from .. import table as P
 from ..numpy.arrayops import ArrayOps
-from ..core.engine import Box, Trace, _hooks, new_level, shape_of
-from ..table.common import PLAIN
+from ..core.engine import PLAIN, Box, Trace, bind_below, new_level, shape_of
+from ..core.events import LEVEL_OPENED, emit
 
 __all__ = ["Dual", "ForwardTrace"]
 
@@ -26,23 +26,26 @@ class ForwardTrace(Trace):
         super().__init__(new_level() if level is None else level)
         self.batch = batch
         self.lead = () if batch is None else (int(batch),)
+        if LEVEL_OPENED:
+            emit(LEVEL_OPENED, self)
 
     def process(self, prim, args, params):
         primals = list(args)
         duals = []
-        plain = True       # no boxes below this level: numpy can run directly (bind's first case)
+        below = None       # the trace of the boxes one level down, if there are any
+        many = False       # boxes of more than one trace down there: bind sorts them out
         i = 0
         for a in args:
             if type(a) is Dual and a._trace is self:
                 a = primals[i] = a.primal
                 duals.append(i)
-            if plain and type(a) not in PLAIN:
-                plain = False
+            if type(a) not in PLAIN and isinstance(a, Box):
+                if below is None:
+                    below = a._trace
+                elif a._trace is not below:
+                    many = True
             i += 1  # noqa: SIM113 - cheaper than enumerate on the hot path
-        if plain and not _hooks:
-            ans = prim.impl(*primals, **params) if params else prim.impl(*primals)
-        else:
-            ans = prim.bind(*primals, **params)
+        ans = bind_below(prim, primals, params, below, many)
         if prim.jvp_joint is not None:
             tangents = [args[i].tangent if i in duals else None for i in range(len(args))]
             return _dual(ans, prim.jvp_joint(tangents, ans, *primals, **params), self)

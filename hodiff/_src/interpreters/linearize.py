@@ -26,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..numpy import arrayops as _arrayops
-from ..core.engine import Box, HodiffError, Trace, _hooks, bind, new_level
+from ..core.engine import Box, HodiffError, Trace, bind, bind_below, new_level, size_of
+from ..core.events import PRIMITIVE_RAN
 
 __all__ = ["LinearBox", "LinearProgram", "LinearTrace", "compile_steps"]
 
@@ -63,19 +64,14 @@ class LinearTrace(Trace):
                     f"linearize: {prim.name!r} combines the tangent with a value traced by an enclosing transform (a "
                     "closure over a dual number or tensor of an outer hd.grad / hd.jvp ...). Such a value cannot be "
                     "frozen into the recorded program: pass it to the linearized function as an argument instead.")
-        ans = bind(prim, *inner, **params) if _hooks else prim.impl(*inner, **params)
+        ans = bind_below(prim, inner, params, None, False)   # the values left are plain: refused above otherwise
         template = list(args)
         for j, _ in subs:
             template[j] = None                       # the recording's tangent values are not kept
         slot = self.n_slots
         self.n_slots += 1
-        self.steps.append((prim, tuple(template), params, tuple(subs), slot, _size(ans)))
+        self.steps.append((prim, tuple(template), params, tuple(subs), slot, size_of(ans)))
         return LinearBox(ans, self, slot)
-
-
-def _size(v):
-    s = getattr(v, "size", None)
-    return int(s) if s is not None else int(np.size(v))
 
 
 class LinearBox(_arrayops.ArrayOps, Box):
@@ -121,7 +117,7 @@ class LinearProgram:
     def __call__(self, *tangents):
         vals = [None] * self._n_slots
         vals[:len(tangents)] = tangents
-        if _hooks or any(isinstance(t, Box) for t in tangents):
+        if PRIMITIVE_RAN or any(isinstance(t, Box) for t in tangents):
             # through bind: hooks see every step, and boxed tangents (a replay inside another transform) are
             # differentiated like any other hodiff code
             for prim, _impl, args, params, subs, out, free in self._steps:

@@ -10,16 +10,19 @@ one tape implementation.
 """
 from __future__ import annotations
 
+import threading
 import weakref
 
 import numpy as np
 
 from ..core import modes as _modes
-from ..core.engine import Box, Trace, _hooks, base_value, new_level, shape_of
+from ..core.engine import PLAIN, Box, Trace, base_value, bind_below, new_level, shape_of
+from ..core.events import LEVEL_OPENED, emit
 from ..numpy.arrayops import ArrayOps
-from ..table.common import PLAIN
 from .backward import backprop
 from .tape import _SCALARS, Node, Unsaved, leaf_node
+
+_new = object.__new__
 
 __all__ = ["EAGER", "ReverseTrace", "Tensor", "backward", "grad"]
 
@@ -39,6 +42,8 @@ class ReverseTrace(Trace):
         self.eager = eager
         self.tape = None if eager else []
         self.save_all = save_all
+        if LEVEL_OPENED and not eager:
+            emit(LEVEL_OPENED, self)
 
     def process(self, prim, args, params):
         record = not self.eager or _modes._grad_enabled.get()
@@ -63,12 +68,7 @@ class ReverseTrace(Trace):
                 elif a._trace is not below:
                     many = True
             i += 1  # cheaper than enumerate on the hot path
-        if below is None and not _hooks:
-            ans = prim.impl(*inner, **params) if params else prim.impl(*inner)
-        elif below is not None and not many and below.alive:
-            ans = below.process(prim, inner, params)
-        else:
-            ans = prim.bind(*inner, **params)
+        ans = bind_below(prim, inner, params, below, many)
         if parents is None:
             return Tensor._make(ans, self) if self.eager else ans
         key = (mask, i)
@@ -80,12 +80,10 @@ class ReverseTrace(Trace):
                 if type(v) not in _SCALARS:
                     if saved is inner:
                         saved = inner.copy()
-                    if type(v) is np.ndarray:
-                        m = saved[j] = _new(Unsaved)
-                        m.shape = v.shape
-                        m.dtype = v.dtype
-                    else:
-                        saved[j] = Unsaved(v)
+                    saved[j] = Unsaved(v.shape, v.dtype) if type(v) is np.ndarray else Unsaved.of(v)
+        # The node and the tensor are filled in here rather than through Node(...) and a Tensor factory: this is
+        # the hottest path of reverse mode, and the two calls cost about 200 ns, 8% of a scalar operation
+        # (benchmarks/overhead.py, P1). The fields are exactly those of Node.__init__ and Tensor._make.
         node = _new(Node)
         node._prim = prim
         node._args = saved
@@ -93,7 +91,10 @@ class ReverseTrace(Trace):
         node._parents = parents
         node._ans = ans if plan[1] or self.save_all else None
         node.shape = getattr(ans, "shape", ())
-        node._ct = node.ref = None
+        node.ref = None
+        tape = self.tape
+        if tape is not None:
+            tape.append(node)
         out = _new(Tensor)
         out._value = ans
         out._trace = self
@@ -101,13 +102,7 @@ class ReverseTrace(Trace):
         out._node = node
         out._grad = None
         out._grad_req = "add"
-        tape = self.tape
-        if tape is not None:
-            tape.append(node)
         return out
-
-
-_new = object.__new__
 
 
 class Tensor(ArrayOps, Box):
@@ -148,7 +143,8 @@ class Tensor(ArrayOps, Box):
 
     @classmethod
     def _make(cls, value, trace, requires_grad=False):
-        t = cls.__new__(cls)
+        """A tensor of ``trace`` holding ``value``: a leaf of its own when ``requires_grad``, else a constant."""
+        t = _new(cls)
         t._value = value
         t._trace = trace
         t.requires_grad = requires_grad
@@ -249,6 +245,16 @@ class Tensor(ArrayOps, Box):
             Record the backward pass itself, so the gradients can be differentiated again.
         inputs : sequence of Tensor, optional
             Accumulate only into these tensors.
+
+        Notes
+        -----
+        Threads: each call sweeps the graph with cotangent storage of its own, so calls from several threads at
+        once, even on graphs that share leaves, each compute the right gradient. Their additions into a shared
+        leaf's ``.grad`` are made one at a time, so none is lost, but in no set order: the total is the sum of all
+        of them up to rounding, and ``.grad`` read while other threads are still in ``backward`` holds a partial
+        sum. As in PyTorch, running backward through the *same* recorded graph from several threads needs
+        ``retain_graph=True`` (the first call to finish would otherwise free the saved values); for one gradient
+        per call without touching ``.grad``, use :func:`hodiff.autograd.grad`.
         """
         backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
                  create_graph=create_graph, inputs=inputs, implicit_sum=False)
@@ -418,7 +424,18 @@ def backward(heads, head_grads=None, retain_graph=None, create_graph=False, inpu
             _store_grad(t, g, create_graph)
 
 
+# Accumulation into ``.grad`` is a read-modify-write of a tensor other threads may be updating: one lock makes
+# each update whole (held only for the addition, never during a sweep).
+_grad_lock = threading.Lock()
+
+
 def _store_grad(t, g, create_graph):
+    """Write or add the gradient ``g`` into the leaf (or retain_grad tensor) ``t``'s ``.grad``."""
+    with _grad_lock:
+        _store_grad_locked(t, g, create_graph)
+
+
+def _store_grad_locked(t, g, create_graph):
     if create_graph:
         new = g if isinstance(g, Tensor) else Tensor._make(np.array(base_value(g), dtype=t.dtype), EAGER)
         if t._grad is not None and t._grad_req == "add":

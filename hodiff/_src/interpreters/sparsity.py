@@ -21,6 +21,8 @@ of that union).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -35,10 +37,6 @@ __all__ = ["RULES", "IndexSets", "SparsityTrace"]
 
 def _empty(m, n):
     return sp.csr_matrix((m, n), dtype=bool)
-
-
-def _size(shape):
-    return int(np.prod(shape, dtype=np.int64))
 
 
 def _selection(rows, cols, shape):
@@ -59,7 +57,7 @@ def _gather(J, src):
 
 
 def _index_array(shape, offset=0):
-    return np.arange(offset, offset + _size(shape), dtype=np.int64).reshape(shape)
+    return np.arange(offset, offset + math.prod(shape), dtype=np.int64).reshape(shape)
 
 
 def _broadcast_sets(J, shape_in, shape_out):
@@ -92,13 +90,13 @@ def _reduce_map(shape_in, axes):
     nd = len(shape_in)
     axes = [a % nd for a in axes] if nd else []
     keep = tuple(1 if i in axes else d for i, d in enumerate(shape_in))
-    return np.broadcast_to(_index_array(keep), shape_in), _size(keep)
+    return np.broadcast_to(_index_array(keep), shape_in), math.prod(keep)
 
 
 def _reduce_sets(J, shape_in, axes):
     """Union of the sets over ``axes``: rows indexed like the reduced (keepdims) output."""
     dest, m = _reduce_map(tuple(shape_in), axes)
-    return _selection(dest, np.arange(_size(shape_in)), (m, _size(shape_in))) @ J
+    return _selection(dest, np.arange(math.prod(shape_in)), (m, math.prod(shape_in))) @ J
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -250,7 +248,7 @@ def _scatter_add(tr, prim, ans, primals, sets, params):
     idx, shape = params["idx"], params["shape"]
     dest = _index_array(shape)[idx]
     src = np.broadcast_to(_index_array(shape_of(g)), np.shape(dest))
-    M = _selection(dest, src, (_size(shape), _size(shape_of(g))))
+    M = _selection(dest, src, (math.prod(shape), math.prod(shape_of(g))))
     return M @ sets[0]
 
 
@@ -259,8 +257,8 @@ def _concatenate(tr, prim, ans, primals, sets, params):
     for p, J in zip(primals, sets):
         s = tuple(shape_of(p))
         idx.append(_index_array(s, offset))
-        blocks.append(J if J is not None else _empty(_size(s), tr.n))
-        offset += _size(s)
+        blocks.append(J if J is not None else _empty(math.prod(s), tr.n))
+        offset += math.prod(s)
     src = prim.impl(*idx, **params)
     return _gather(sp.vstack(blocks, format="csr"), src)
 
@@ -284,7 +282,7 @@ def _prefix_map(shape):
     k, kp = np.triu_indices(L)          # k <= kp
     rows = idx[:, kp].ravel()
     cols = idx[:, k].ravel()
-    return _selection(rows, cols, (_size(shape), _size(shape)))
+    return _selection(rows, cols, (math.prod(shape), math.prod(shape)))
 
 
 def _cumsum(tr, prim, ans, primals, sets, params):
@@ -311,8 +309,8 @@ def _contraction(tr, specs, shapes, out, out_shape, sets):
         lshape = tuple(dims.get(c, 1) if c not in spec else shape[spec.index(c)] for c in letters)
         coords = np.indices(tuple(shape)).reshape(len(shape), -1) if shape else np.zeros((0, 1), dtype=np.int64)
         pos = [coords[spec.index(c)] for c in letters]
-        flat = np.ravel_multi_index(pos, lshape) if letters else np.zeros(_size(shape), dtype=np.int64)
-        return _selection(flat, np.arange(_size(shape)), (_size(lshape), _size(shape))) @ J, lshape
+        flat = np.ravel_multi_index(pos, lshape) if letters else np.zeros(math.prod(shape), dtype=np.int64)
+        return _selection(flat, np.arange(math.prod(shape)), (math.prod(lshape), math.prod(shape))) @ J, lshape
 
     result = None
     for spec, shape, J in zip(specs, shapes, sets):
@@ -324,7 +322,7 @@ def _contraction(tr, specs, shapes, out, out_shape, sets):
         ocoords = np.indices(out_shape).reshape(len(out_shape), -1) if out_shape else np.zeros((0, 1), np.int64)
         pos = [ocoords[out.index(c)] if lshape[i] != 1 else np.zeros(ocoords.shape[1], np.int64)
                for i, c in enumerate(shared)]
-        src = np.ravel_multi_index(pos, lshape) if shared else np.zeros(_size(out_shape), dtype=np.int64)
+        src = np.ravel_multi_index(pos, lshape) if shared else np.zeros(math.prod(out_shape), dtype=np.int64)
         part = _gather(R, src)
         result = part if result is None else result + part
     tracked = [i for i, J in enumerate(sets) if J is not None]
@@ -368,7 +366,7 @@ def _fallback(tr, prim, ans, primals, sets, params):
     U = _union(*[_all_rows(J) for J in tracked])
     if not prim.linear or len(tracked) > 1:     # "linear" may mean multilinear: products of arguments
         tr.interact(U)
-    m = _size(_out_shape(ans))
+    m = math.prod(_out_shape(ans))
     return _gather(U, np.zeros(m, dtype=np.int64))
 
 

@@ -26,7 +26,7 @@ class Node:
     unless a rule saved it. Leaves and ``retain_grad`` nodes keep a weak reference to their tensor.
     """
 
-    __slots__ = ("_ans", "_args", "_ct", "_params", "_parents", "_prim", "ref", "shape")
+    __slots__ = ("_ans", "_args", "_params", "_parents", "_prim", "ref", "shape")
 
     def __init__(self, prim, args, params, parents, ans, shape):
         self._prim = prim
@@ -35,7 +35,6 @@ class Node:
         self._parents = parents
         self._ans = ans
         self.shape = shape
-        self._ct = None
         self.ref = None     # a weak reference to the tensor of a leaf or of a retain_grad() node
 
     def __repr__(self):
@@ -49,14 +48,18 @@ def leaf_node(tensor):
 
 
 class Unsaved:
-    """Shape and dtype of a value a rule does not need: what is left of it on the tape."""
+    """What is left on the tape of a value no VJP rule reads: its shape and dtype, so its memory can be freed."""
 
     __slots__ = ("dtype", "shape")
 
-    def __init__(self, value):
-        self.shape = tuple(shape_of(value))
-        b = base_value(value)
-        self.dtype = getattr(b, "dtype", None)
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+    @classmethod
+    def of(cls, value):
+        """The shape and dtype of any value (a box, a scalar, an array)."""
+        return cls(tuple(shape_of(value)), getattr(base_value(value), "dtype", None))
 
     @property
     def ndim(self):
@@ -64,8 +67,6 @@ class Unsaved:
 
     def __repr__(self):
         return f"<not saved: shape {self.shape}>"
-
-
 
 
 # Python and numpy scalar types: values the tape keeps whole (they cost nothing), cotangents summed with +.

@@ -1,4 +1,4 @@
-"""What every module of the primitive table shares: cost hints, test domains, and the types that are never boxes.
+"""What every module of the primitive table shares: cost hints and test domains.
 
 The table's own ground floor (``elementwise``, ``indexing``, ``reductions``, ``contractions``, ``scans``,
 ``special``, ``linalg`` import from here).
@@ -7,17 +7,10 @@ from __future__ import annotations
 
 import builtins
 
-import numpy as np
 
 from ..core.engine import ndim_of, size_of
 
-__all__ = ["NO_PARAMS", "PLAIN", "batch_axes", "binary_domain", "copy_cost", "ew_cost", "unary_domain"]
-
-#: Types that are never boxes: the table's op functions call numpy directly on them (``bind``'s first case).
-PLAIN = frozenset({np.ndarray, np.float64, np.float32, np.float16, np.longdouble, float, int, bool, np.int64,
-                   np.int32, np.bool_, np.complex128, complex})
-
-NO_PARAMS: dict = {}   # shared by every parameterless call; nothing writes to it
+__all__ = ["batch_axes", "binary_domain", "copy_cost", "ew_cost", "unary_domain"]
 
 _SHAPES_1 = [(), (3,), (2, 3), (2, 1, 3)]
 _SHAPES_2 = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)), ((2, 3), ()), ((4,), (4,))]

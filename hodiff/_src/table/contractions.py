@@ -83,9 +83,11 @@ def _matmul_cost(ans, a, b, **p):
     return 2 * size_of(ans) * k, 8 * (size_of(a) + size_of(b) + size_of(ans))
 
 
-# Seeds of batched forward passes (jacfwd, hessian) are rows ``start..start+k`` of an identity matrix. matmul
-# recognizes them (by identity of the object, through a weak reference, so no copy or view can pass for one) and
-# returns the selected rows instead of multiplying: a dense Hessian then costs one matrix product fewer.
+# The identity-seed registry. Seeds of batched forward passes (jacfwd, hessian) are rows ``start..start+k`` of an
+# identity matrix; the transforms make them with ``transforms/boundary.eye_chunk``, which registers each one here
+# through :func:`mark_selector`. matmul recognizes them (by identity of the object, through a weak reference, so no
+# copy or view can pass for one, and an entry leaves with its array) and returns the selected rows instead of
+# multiplying: a dense Hessian then costs one matrix product fewer.
 _SELECTORS: dict = {}
 
 
@@ -110,7 +112,11 @@ _matmul = Primitive("matmul", _matmul_impl, (_matmul_jvp_a, _matmul_jvp_b), (_ma
 
 
 def matmul(a, b):
-    """Matrix product with numpy's ``@`` semantics (1-D operands are vectors; leading axes broadcast)."""
+    """Matrix product with numpy's ``@`` semantics (1-D operands are vectors; leading axes broadcast).
+
+    A left operand registered by :func:`mark_selector` (rows of an identity matrix, the seeds of batched passes)
+    selects rows of ``b`` instead of multiplying: same result, one matrix product fewer (see the registry above).
+    """
     if ndim_of(a) == 0 or ndim_of(b) == 0:
         raise ValueError("matmul: input operand does not have enough dimensions (use multiply for scalars)")
     return bind(_matmul, a, b)

@@ -20,8 +20,8 @@ import operator
 
 import numpy as np
 
-from ..core.engine import Box, Primitive, _hooks, base_value, bind, size_of
-from .common import NO_PARAMS, PLAIN, binary_domain, ew_cost, unary_domain
+from ..core.engine import Primitive, base_value, binary_door, bind, size_of, unary_door
+from .common import binary_domain, ew_cost, unary_domain
 
 
 def _op_doc(name, impl, nargs):
@@ -32,58 +32,30 @@ def _op_doc(name, impl, nargs):
             f"forward and reverse mode (primitive ``{name}`` of the table).")
 
 
-def unary_primitive(name, impl, jvp, vjp, cost=1, domain=(-2.0, 2.0), linear=False, needs=None):
-    p = Primitive(name, impl, (jvp,), (vjp,), elementwise=True, linear=linear, cost=ew_cost(cost),
+# An elementwise rule is the same function for JVP and VJP: the tangent or the cotangent (here ``d``, for either)
+# times the local derivative, elementwise. So each elementwise entry gives one rule per argument, used both ways.
+
+
+def unary_primitive(name, impl, rule, cost=1, domain=(-2.0, 2.0), linear=False, needs=None):
+    """Declare an elementwise primitive of one argument with its rule ``rule(d, ans, x)`` (JVP and VJP alike);
+    returns its op function (built by ``unary_door``)."""
+    p = Primitive(name, impl, (rule,), (rule,), elementwise=True, linear=linear, cost=ew_cost(cost),
                   domain=unary_domain(*domain), vjp_needs=needs)
-
-    def op(x):
-        # the cases of ``bind`` inlined: plain values (most of what rules run in a backward pass), or one box
-        if type(x) in PLAIN:
-            if not _hooks:
-                return impl(x)
-        elif isinstance(x, Box):
-            tr = x._trace
-            if tr.alive:
-                return tr.process(p, (x,), NO_PARAMS)
-        else:
-            x = np.asarray(x)   # a list, a numpy scalar of another type, ...
-        return bind(p, x)
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = p.doc = _op_doc(name, impl, 1)
-    op.prim = p
-    return op
+    return _named(unary_door(p), p, _op_doc(name, impl, 1))
 
 
-def binary_primitive(name, impl, jvps, vjps, cost=1, domain=(-2.0, 2.0), linear=False, needs=None):
-    p = Primitive(name, impl, jvps, vjps, elementwise=True, linear=linear,
+def binary_primitive(name, impl, rules, cost=1, domain=(-2.0, 2.0), linear=False, needs=None):
+    """Declare an elementwise primitive of two arguments with one rule ``rule(d, ans, x, y)`` per argument (JVP
+    and VJP alike); returns its op function (built by ``binary_door``)."""
+    p = Primitive(name, impl, rules, rules, elementwise=True, linear=linear,
                   cost=cost if callable(cost) else ew_cost(cost),
                   domain=binary_domain(*domain), vjp_needs=needs)
+    return _named(binary_door(p), p, _op_doc(name, impl, 2))
 
-    def op(x, y):
-        px, py = type(x) in PLAIN, type(y) in PLAIN
-        if px and py:
-            if not _hooks:
-                return impl(x, y)
-            return bind(p, x, y)
-        if not px and not isinstance(x, Box):
-            x = np.asarray(x)   # a list, a numpy scalar of another type, ...
-            px = True
-        if not py and not isinstance(y, Box):
-            y = np.asarray(y)
-            py = True
-        if px:
-            tr = None if py else y._trace
-        elif py:
-            tr = x._trace
-        else:   # two boxes: the common case of one trace skips bind's search
-            tr = x._trace
-            if y._trace is not tr:
-                tr = None
-        if tr is not None and tr.alive:
-            return tr.process(p, (x, y), NO_PARAMS)
-        return bind(p, x, y)
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = p.doc = _op_doc(name, impl, 2)
+
+def _named(op, p, doc):
+    op.__name__ = op.__qualname__ = p.name
+    op.__doc__ = p.doc = doc
     op.prim = p
     return op
 
@@ -101,19 +73,17 @@ def _scalar_fast(ufunc, pyop):
 
 # For +, - and * the operator itself is the implementation: on arrays and numpy scalars it is the ufunc, and on
 # two Python floats it cannot raise (overflow gives inf). The op functions turn lists into arrays first.
-add = binary_primitive("add", operator.add, (lambda t, ans, x, y: t, lambda t, ans, x, y: t),
-              (lambda g, ans, x, y: g, lambda g, ans, x, y: g), linear=True, needs=((), ()))
-subtract = binary_primitive("subtract", operator.sub, (lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t)),
-                   (lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)), linear=True, needs=((), ()))
+add = binary_primitive("add", operator.add, (lambda d, ans, x, y: d, lambda d, ans, x, y: d),
+                       linear=True, needs=((), ()))
+subtract = binary_primitive("subtract", operator.sub, (lambda d, ans, x, y: d, lambda d, ans, x, y: negative(d)),
+                            linear=True, needs=((), ()))
 multiply = binary_primitive("multiply", operator.mul,
-                   (lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(x, t)),
-                   (lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(g, x)), linear=True, needs=((1,), (0,)))
+                            (lambda d, ans, x, y: multiply(d, y), lambda d, ans, x, y: multiply(d, x)),
+                            linear=True, needs=((1,), (0,)))
 divide = binary_primitive("divide", _scalar_fast(np.true_divide, operator.truediv),
-                 (lambda t, ans, x, y: divide(t, y), lambda t, ans, x, y: negative(multiply(t, divide(ans, y)))),
-                 (lambda g, ans, x, y: divide(g, y), lambda g, ans, x, y: negative(multiply(g, divide(ans, y)))),
-                 domain=(-2.0, 2.0, 0.5, 2.0), needs=((1,), (1, "ans")))
-negative = unary_primitive("negative", np.negative, lambda t, ans, x: negative(t), lambda g, ans, x: negative(g),
-                  cost=1, linear=True, needs=((),))
+                          (lambda d, ans, x, y: divide(d, y), lambda d, ans, x, y: negative(multiply(d, divide(ans, y)))),
+                          domain=(-2.0, 2.0, 0.5, 2.0), needs=((1,), (1, "ans")))
+negative = unary_primitive("negative", np.negative, lambda d, ans, x: negative(d), cost=1, linear=True, needs=((),))
 
 
 def safe_log(x):
@@ -154,29 +124,26 @@ def _power_impl(x, y):
 
 
 power = binary_primitive("power", _power_impl,
-                (_pow_dx, lambda t, ans, x, y: multiply(t, multiply(ans, safe_log(x)))),
-                (_pow_dx, lambda g, ans, x, y: multiply(g, multiply(ans, safe_log(x)))),
-                cost=_pow_cost, domain=(0.5, 2.0, -2.0, 2.0), needs=((0, 1), (0, "ans")))
-exp = unary_primitive("exp", np.exp, lambda t, ans, x: multiply(t, ans), lambda g, ans, x: multiply(g, ans), cost=10, needs=(("ans",),))
-log = unary_primitive("log", np.log, lambda t, ans, x: divide(t, x), lambda g, ans, x: divide(g, x), cost=10,
-             domain=(0.2, 3.0), needs=((0,),))
-sin = unary_primitive("sin", np.sin, lambda t, ans, x: multiply(t, cos(x)), lambda g, ans, x: multiply(g, cos(x)), cost=10, needs=((0,),))
-cos = unary_primitive("cos", np.cos, lambda t, ans, x: negative(multiply(t, sin(x))),
-             lambda g, ans, x: negative(multiply(g, sin(x))), cost=10, needs=((0,),))
-tan = unary_primitive("tan", np.tan, lambda t, ans, x: multiply(t, add(1.0, power(ans, 2))),
-             lambda g, ans, x: multiply(g, add(1.0, power(ans, 2))), cost=10, domain=(-1.2, 1.2), needs=(("ans",),))
-tanh = unary_primitive("tanh", np.tanh, lambda t, ans, x: multiply(t, subtract(1.0, power(ans, 2))),
-              lambda g, ans, x: multiply(g, subtract(1.0, power(ans, 2))), cost=10, needs=(("ans",),))
-sqrt = unary_primitive("sqrt", np.sqrt, lambda t, ans, x: divide(t, multiply(2.0, ans)),
-              lambda g, ans, x: divide(g, multiply(2.0, ans)), cost=5, domain=(0.2, 3.0), needs=(("ans",),))
+                         (_pow_dx, lambda d, ans, x, y: multiply(d, multiply(ans, safe_log(x)))),
+                         cost=_pow_cost, domain=(0.5, 2.0, -2.0, 2.0), needs=((0, 1), (0, "ans")))
+exp = unary_primitive("exp", np.exp, lambda d, ans, x: multiply(d, ans), cost=10, needs=(("ans",),))
+log = unary_primitive("log", np.log, lambda d, ans, x: divide(d, x), cost=10, domain=(0.2, 3.0), needs=((0,),))
+sin = unary_primitive("sin", np.sin, lambda d, ans, x: multiply(d, cos(x)), cost=10, needs=((0,),))
+cos = unary_primitive("cos", np.cos, lambda d, ans, x: negative(multiply(d, sin(x))), cost=10, needs=((0,),))
+tan = unary_primitive("tan", np.tan, lambda d, ans, x: multiply(d, add(1.0, power(ans, 2))), cost=10,
+                      domain=(-1.2, 1.2), needs=(("ans",),))
+tanh = unary_primitive("tanh", np.tanh, lambda d, ans, x: multiply(d, subtract(1.0, power(ans, 2))), cost=10,
+                       needs=(("ans",),))
+sqrt = unary_primitive("sqrt", np.sqrt, lambda d, ans, x: divide(d, multiply(2.0, ans)), cost=5, domain=(0.2, 3.0),
+                       needs=(("ans",),))
 
 
 def sign_of(x):
     return np.sign(base_value(x))
 
 
-absolute = unary_primitive("absolute", np.absolute, lambda t, ans, x: multiply(t, sign_of(x)),
-                  lambda g, ans, x: multiply(g, sign_of(x)), domain=(-2.0, 2.0), needs=((0,),))
+absolute = unary_primitive("absolute", np.absolute, lambda d, ans, x: multiply(d, sign_of(x)), domain=(-2.0, 2.0),
+                           needs=((0,),))
 
 
 def select_weight(x, y, first):
@@ -188,15 +155,11 @@ def select_weight(x, y, first):
 
 
 maximum = binary_primitive("maximum", np.maximum,
-                  (lambda t, ans, x, y: multiply(t, select_weight(x, y, True)),
-                   lambda t, ans, x, y: multiply(t, select_weight(y, x, True))),
-                  (lambda g, ans, x, y: multiply(g, select_weight(x, y, True)),
-                   lambda g, ans, x, y: multiply(g, select_weight(y, x, True))), needs=((0, 1), (0, 1)))
+                           (lambda d, ans, x, y: multiply(d, select_weight(x, y, True)),
+                            lambda d, ans, x, y: multiply(d, select_weight(y, x, True))), needs=((0, 1), (0, 1)))
 minimum = binary_primitive("minimum", np.minimum,
-                  (lambda t, ans, x, y: multiply(t, select_weight(x, y, False)),
-                   lambda t, ans, x, y: multiply(t, select_weight(y, x, False))),
-                  (lambda g, ans, x, y: multiply(g, select_weight(x, y, False)),
-                   lambda g, ans, x, y: multiply(g, select_weight(y, x, False))), needs=((0, 1), (0, 1)))
+                           (lambda d, ans, x, y: multiply(d, select_weight(x, y, False)),
+                            lambda d, ans, x, y: multiply(d, select_weight(y, x, False))), needs=((0, 1), (0, 1)))
 
 
 def _where_domain(rng):
@@ -205,10 +168,10 @@ def _where_domain(rng):
     return (cond, x, y), {}
 
 
+_WHERE_RULES = (None, lambda d, ans, c, x, y: where(c, d, 0.0), lambda d, ans, c, x, y: where(c, 0.0, d))
 _where = Primitive(
     "where", np.where,
-    (None, lambda t, ans, c, x, y: where(c, t, 0.0), lambda t, ans, c, x, y: where(c, 0.0, t)),
-    (None, lambda g, ans, c, x, y: where(c, g, 0.0), lambda g, ans, c, x, y: where(c, 0.0, g)),
+    _WHERE_RULES, _WHERE_RULES,
     elementwise=True, linear=True, cost=ew_cost(1), domain=_where_domain, vjp_needs=((), (0,), (0,)))
 
 

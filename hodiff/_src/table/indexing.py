@@ -8,8 +8,8 @@ import builtins
 
 import numpy as np
 
-from ..core.engine import Box, Primitive, _hooks, base_value, bind, ndim_of, shape_of, size_of
-from .common import PLAIN, batch_axes, copy_cost
+from ..core.engine import Primitive, base_value, bind, bind1, ndim_of, shape_of, size_of
+from .common import batch_axes, copy_cost
 
 
 def _reshape_domain(rng):
@@ -184,12 +184,7 @@ def getitem(x, idx):
     """``x[idx]`` for basic and advanced numpy indices."""
     ti = type(idx)
     idx = (idx,) if ti is slice or ti is int else normalize_index(idx, ndim_of(x))
-    if type(x) in PLAIN:
-        if not _hooks:
-            return x[idx]
-    elif isinstance(x, Box) and x._trace.alive:
-        return x._trace.process(_getitem, (x,), {"idx": idx})
-    return bind(_getitem, x, idx=idx)
+    return bind1(_getitem, x, {"idx": idx})
 
 
 def scatter_add(g, idx, shape):

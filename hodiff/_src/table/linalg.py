@@ -12,20 +12,16 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from ..core.engine import Primitive, base_value, bind, ndim_of, shape_of
+from ..core.engine import Primitive, base_value, bind, ndim_of, shape_of, size_of
 from .contractions import matmul, mT
 from .elementwise import add, divide, multiply, negative, subtract
 from .indexing import getitem, reshape
 from .scans import concatenate_
 
 
-def _size(x):
-    return int(np.prod(shape_of(x), dtype=np.int64))
-
-
 def _cubic_cost(ans, a, *rest, **p):
     n = shape_of(a)[-1]
-    return int(2 * n ** 3 * max(1, _size(a) // max(1, n * n))), 8 * (_size(a) + _size(ans))
+    return int(2 * n ** 3 * max(1, size_of(a) // max(1, n * n))), 8 * (size_of(a) + size_of(ans))
 
 
 def _spd(rng, n=3, batch=()):
@@ -213,8 +209,8 @@ def _tri_domain(rng):
 
 
 _solve_tri = Primitive("solve_triangular", _tri_impl, (_tri_jvp_a, _tri_jvp_b), (_tri_vjp_a, _tri_vjp_b),
-                       cost=lambda ans, a, b, **p: (shape_of(a)[-1] ** 2 * max(1, _size(b) // shape_of(a)[-1]),
-                                                    8 * (_size(a) + _size(b))),
+                       cost=lambda ans, a, b, **p: (shape_of(a)[-1] ** 2 * max(1, size_of(b) // shape_of(a)[-1]),
+                                                    8 * (size_of(a) + size_of(b))),
                        domain=_tri_domain)
 
 

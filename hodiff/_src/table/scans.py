@@ -9,18 +9,14 @@ import string
 
 import numpy as np
 
-from ..core.engine import Primitive, Variadic, base_value, bind, ndim_of, shape_of
+from ..core.engine import Primitive, Variadic, base_value, bind, ndim_of, shape_of, size_of
 from .elementwise import divide, multiply, where
 from .indexing import getitem, reshape
 from .reductions import broadcast_to, sum_axes
 
 
-def _size(x):
-    return int(np.prod(shape_of(x), dtype=np.int64))
-
-
 def _last_cost(ans, x, **p):
-    return _size(x), 8 * (_size(x) + _size(ans))
+    return size_of(x), 8 * (size_of(x) + size_of(ans))
 
 
 def _last_domain(lo, hi):
@@ -139,7 +135,7 @@ def _concat_domain(rng):
 
 _concat = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis), Variadic(None),
                     Variadic(_concat_vjp), linear=True, jvp_joint=_concat_jvp,
-                    cost=lambda ans, *xs, **p: (0, 16 * _size(ans)), domain=_concat_domain)
+                    cost=lambda ans, *xs, **p: (0, 16 * size_of(ans)), domain=_concat_domain)
 
 
 def concatenate_(arrays, axis):
@@ -228,7 +224,7 @@ def _einsum_cost(ans, *ops, subscripts):
     sizes = {}
     for spec, o in zip(subscripts.split("->")[0].split(","), ops):
         sizes.update(zip(spec, shape_of(o)))
-    return 2 * int(np.prod(list(sizes.values()), dtype=np.int64)), 8 * (_size(ans) + sum(_size(o) for o in ops))
+    return 2 * int(np.prod(list(sizes.values()), dtype=np.int64)), 8 * (size_of(ans) + sum(size_of(o) for o in ops))
 
 
 _einsum = Primitive("einsum", lambda *ops, subscripts: np.einsum(subscripts, *ops, optimize=len(ops) > 2),

@@ -32,19 +32,13 @@ _SQRT_2PI = float(np.sqrt(2.0 * np.pi))
 _TWO_OVER_SQRT_PI = float(2.0 / np.sqrt(np.pi))
 
 
-def _same(rule):
-    """The VJP of an elementwise unary op has the same form as its JVP: the local derivative times the seed."""
-    return rule, rule
-
-
 def _d(local):
     """A unary rule ``seed * local(ans, x)``."""
     return lambda s, ans, x: multiply(s, local(ans, x))
 
 
 def _unary_d(name, impl, local, cost=10, domain=(-2.0, 2.0)):
-    jvp, vjp = _same(_d(local))
-    return unary_primitive(name, impl, jvp, vjp, cost=cost, domain=domain)
+    return unary_primitive(name, impl, _d(local), cost=cost, domain=domain)
 
 
 expm1 = _unary_d("expm1", np.expm1, lambda ans, x: add(ans, 1.0))
@@ -78,11 +72,9 @@ def _polygamma_domain(rng):
     return (rng.uniform(0.3, 5.0, size=[(), (3,), (2, 3)][rng.integers(3)]),), {"n": int(rng.integers(0, 3))}
 
 
-_polygamma = Primitive(
-    "polygamma", lambda x, n: sp.polygamma(n, x),
-    (lambda t, ans, x, n: multiply(t, polygamma(n + 1, x)),),
-    (lambda g, ans, x, n: multiply(g, polygamma(n + 1, x)),),
-    elementwise=True, cost=ew_cost(40), domain=_polygamma_domain)
+_POLYGAMMA_RULES = (lambda d, ans, x, n: multiply(d, polygamma(n + 1, x)),)   # JVP and VJP alike
+_polygamma = Primitive("polygamma", lambda x, n: sp.polygamma(n, x), _POLYGAMMA_RULES, _POLYGAMMA_RULES,
+                       elementwise=True, cost=ew_cost(40), domain=_polygamma_domain)
 
 
 def polygamma(n, x):
@@ -124,7 +116,7 @@ sinc = _unary_d("sinc", np.sinc, _sinc_local)
 def _binary_d(name, impl, local_x, local_y, cost=10, domain=(-2.0, 2.0)):
     rx = lambda s, ans, x, y: multiply(s, local_x(ans, x, y))
     ry = lambda s, ans, x, y: multiply(s, local_y(ans, x, y))
-    return binary_primitive(name, impl, (rx, ry), (rx, ry), cost=cost, domain=domain)
+    return binary_primitive(name, impl, (rx, ry), cost=cost, domain=domain)
 
 
 def _r2(x, y):
