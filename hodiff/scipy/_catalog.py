@@ -101,9 +101,9 @@ def _special_entries() -> list[Entry]:
         names = tuple(p.name for p in params) or ("x",)
         if name == "zeta":
             names = ("x", "q")
-        samples = _SPECIAL_SAMPLES.get(name, (0.7,) * len(names))
+        scalars: tuple[Any, ...] = _SPECIAL_SAMPLES.get(name, (0.7,) * len(names))
         # elementwise functions are probed on a small array (so broadcasting is exercised too)
-        samples = tuple(s if isinstance(s, int) else np.array([s, 1.1 * s]) for s in samples)
+        samples = tuple(s if isinstance(s, int) else np.array([s, 1.1 * s]) for s in scalars)
         rows.append(Entry("special", name, fn, names, samples))
     return rows
 
@@ -390,7 +390,7 @@ def markdown(seed: int = 0) -> str:
             out += _table(head + ["plain `scipy.special` call"], body)
             counts[module] = len(rows)
         elif module == "stats":
-            groups: dict[tuple[str, tuple], list[str]] = {}
+            groups: dict[tuple[str, tuple, str], list[str]] = {}
             for e, ps in rows:
                 dist, method = e.name.split(".")
                 key = (dist, tuple(_row("", ps)[1:]), e.note)
