@@ -75,3 +75,10 @@ def test_markdown_has_a_row_per_function():
     assert "| `logsumexp` | `a`, `b` |" in md
     assert "| `gamma` | `x` | — | ✓ | ✓ | ✓ | ✓ | works |" in md
     assert "mismatch" not in md and "error" not in md
+
+
+def test_strict_markdown_refuses_a_wrong_rule(monkeypatch):
+    monkeypatch.setattr(C, "entries", lambda: [C.Entry("special", "wrong_sin", _wrong, ("x",),
+                                                       (np.array([0.3, 0.9]),))])
+    with pytest.raises(RuntimeError, match="wrong_sin"):
+        C.markdown()

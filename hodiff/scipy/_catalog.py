@@ -6,7 +6,7 @@ hand-written about derivatives. The declarations below give, for each function, 
 valid input) and nothing else; :func:`probe` then traces each floating argument in turn and records what happens:
 
 * **forward**: ``hd.jvp``, compared with a central finite difference of the function's value;
-* **reverse**: ``hd.grad``, its projection on the same direction compared with the forward result;
+* **reverse**: ``hd.grad``, its projection on the same direction compared with the same finite difference;
 * **Taylor**: ``hd.taylor`` to order 3, its first coefficient compared with the forward result;
 * **2nd order**: ``hd.hvp`` (forward over reverse), ``v^T H v`` compared with a central finite difference of the
   gradient and with twice the second Taylor coefficient (when Taylor mode works).
@@ -56,7 +56,7 @@ class Entry:
 class Probe:
     """What :func:`probe` found for one argument: ``status`` is ``ok``, ``integer``, ``refused`` or ``mismatch``/
     ``error``; ``modes`` maps ``forward``/``reverse``/``Taylor``/``2nd order`` to ``ok``, ``refused``,
-    ``mismatch`` or ``error``; ``message`` the first line of a refusal or error."""
+    ``mismatch`` or ``error``; ``message`` the first line of the first refusal or error."""
 
     arg: str
     status: str
@@ -376,9 +376,17 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
             + ["| " + " | ".join(r) + " |" for r in rows])
 
 
-def markdown(seed: int = 0) -> str:
-    """The tables of the page "SciPy functions", one per submodule, from :func:`probe_all`."""
+def markdown(seed: int = 0, strict: bool = True) -> str:
+    """The tables of the page "SciPy functions", one per submodule, from :func:`probe_all`.
+
+    With ``strict`` (the docs build), a disagreement or an unexpected crash raises ``RuntimeError`` listing them,
+    so the page cannot be built around a wrong derivative.
+    """
     found = probe_all(seed)
+    bad = [f"{e.module}.{e.name}({p.arg}): {p.message}" for e, ps in found for p in ps
+           if {p.status, *p.modes.values()} & {"mismatch", "error"}]
+    if strict and bad:
+        raise RuntimeError("hodiff.scipy functions whose derivatives disagree or crash:\n" + "\n".join(bad))
     head = ["function", "differentiable in", "not differentiable in"] + list(_MODES)
     out = []
     counts = {}
