@@ -198,9 +198,9 @@ def _solver_entries() -> list[Entry]:
         Entry("signal", "fftconvolve", sg.fftconvolve, ("in1", "in2"), (_V, _B)),
         Entry("integrate", "odeint", lambda y0, tt, k: ig.odeint(_rhs, y0, tt, args=(k,)), ("y0", "t", "args"),
               (np.array([1.0, 0.5]), t, 0.8)),
-        Entry("integrate", "solve_ivp", lambda y0, k: ig.solve_ivp(_rhs_ivp, (0.0, 1.0), y0, t_eval=t, args=(k,),
-                                                                   rtol=1e-10, atol=1e-12),
-              ("y0", "args"), (np.array([1.0, 0.5]), 0.8), out=lambda r: r.y),
+        Entry("integrate", "solve_ivp", lambda y0, te, k: ig.solve_ivp(_rhs_ivp, (0.0, 1.0), y0, t_eval=te,
+                                                                       args=(k,), rtol=1e-10, atol=1e-12),
+              ("y0", "t_eval", "args"), (np.array([1.0, 0.5]), np.array([0.2, 0.5, 0.9]), 0.8), out=lambda r: r.y),
         Entry("optimize", "root", lambda a: op.root(_root_fun, np.array([0.5, 0.5]), args=(a,), tol=1e-13),
               ("args",), (np.array([0.7, 1.9]),), out=lambda r: r.x),
         Entry("optimize", "rosen", op.rosen, ("x",), (np.array([0.3, 0.8, -0.4]),)),
@@ -394,7 +394,13 @@ def markdown(seed: int = 0, strict: bool = True) -> str:
         rows = [(e, ps) for e, ps in found if e.module == module]
         out += ["", f"### {_INTRO[module]}", ""]
         if module == "special":
-            body = [[f"`{e.name}`"] + _row("", ps)[1:] + [_plain_call(e.name)] for e, ps in rows]
+            body = []
+            for e, ps in rows:
+                cells = _row("", ps)[1:]
+                plain = _plain_call(e.name)
+                if "no derivative" in plain:   # piecewise constant: its derivative is 0 where it exists
+                    cells[0] = f"{cells[0]} (derivative 0: piecewise constant)"
+                body.append([f"`{e.name}`"] + cells + [plain])
             out += _table(head + ["plain `scipy.special` call"], body)
             counts[module] = len(rows)
         elif module == "stats":
