@@ -4,10 +4,12 @@
   directive per public function and class of ``hodiff.__all__`` (mkdocstrings then renders each from its
   docstring). The core names are grouped by hand below; every other public function lands in the "numpy-like
   functions" section, so a name added to ``hodiff.__all__`` appears in the reference without editing the docs.
+* ``docs/scipy.md`` holds ``<!-- generated: scipy -->``, replaced by the tables of ``hodiff.scipy``'s functions that
+  ``hodiff.scipy._catalog.markdown()`` finds by running each function in each mode against finite differences.
 * ``docs/supported.md`` holds ``<!-- generated: supported -->``, replaced by the table of supported numpy/scipy
   functions that ``hodiff._src.numpy.support.supported_markdown()`` builds from the dispatch registries.
 
-To see what a page gets: ``python docs/hooks.py api`` (or ``supported``).
+To see what a page gets: ``python docs/hooks.py api`` (or ``supported``, ``scipy``).
 
 The math is rendered at build time too: ``pymdownx.arithmatex`` marks ``\\(...\\)`` and ``\\[...\\]``, and
 :func:`on_page_content` turns each into MathML with ``latex2mathml``, which browsers display natively, so a local or
@@ -134,13 +136,19 @@ def _directive(name, members=None, inherited=False, heading_level=None, extra=()
     return "\n".join(lines) + "\n"
 
 
-GENERATORS = {"api": lambda: render(), "supported": lambda: render_supported()}
+GENERATORS = {"api": lambda: render(), "supported": lambda: render_supported(), "scipy": lambda: render_scipy()}
 MARKER = "<!-- generated: {} -->"
 
 
 def render_supported():
     from hodiff._src.numpy.support import supported_markdown
     return supported_markdown()
+
+
+def render_scipy():
+    """The tables of ``docs/scipy.md``: every ``hodiff.scipy`` function run in every mode (a few seconds)."""
+    from hodiff.scipy._catalog import markdown
+    return markdown()
 
 
 def on_page_markdown(markdown, page, config, files, **kwargs):

@@ -61,6 +61,7 @@ def _make(name, prim, argnames, summary, deriv, example, consts=(), why=_ORDER):
         pos = [a for n, a in zip(argnames, args) if n not in consts]
         return hd.bind(prim, *pos, **{n: _const(name, n, a, why) for n, a in zip(argnames, args) if n in consts})
     fn.__name__ = fn.__qualname__ = name
+    fn.prim, fn.consts = prim, tuple(consts)   # the table entry and the plain arguments, for the docs' tables
     fn.__signature__ = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_ONLY,
                                                             annotation=ArrayLike) for p in argnames],
                                          return_annotation=ArrayLike)
