@@ -12,6 +12,7 @@ through its arguments: a closure over a traced value is refused with an error (i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.integrate as si
@@ -148,7 +149,7 @@ def odeint(func: Callable, y0, t, args: tuple = (), Dfun: Callable | None = None
             "col_deriv": col_deriv, "ml": ml, "mu": mu}
     if Dfun is not None:
         opts["Dfun"] = lambda y, tt, pp: Dfun(tt, y, *rebuild(pp)) if tfirst else Dfun(y, tt, *rebuild(pp))
-    sink = {}
+    sink: dict[str, Any] = {}
     y = solve(fn, y0, t, p, Solver("odeint", opts, who="odeint"), sink)
     return (y, sink.get("info")) if full_output else y
 
@@ -240,7 +241,7 @@ def solve_ivp(fun: Callable, t_span: Sequence, y0, method: str = "RK45", t_eval=
         t_out = info.t
     else:
         times = _vector([ends[0], _vector(t_eval, "solve_ivp: t_eval")], "t")   # the start, then the requested times
-        sink = {}
+        sink: dict[str, Any] = {}
         y = solve(fn, y0, times, p, solver, sink)[1:]
         info = sink.get("info")
         t_out = np.asarray(hd.stop_gradient(times))[1:]
