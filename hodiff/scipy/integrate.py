@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import scipy.integrate as si
+from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
 import hodiff as hd
@@ -84,10 +85,11 @@ def _user_rhs(call, rebuild, who):
     return fn
 
 
-def odeint(func: Callable, y0, t, args: tuple = (), Dfun: Callable | None = None, col_deriv: int = 0,
-           full_output: int = 0, ml: int | None = None, mu: int | None = None, rtol=None, atol=None, tcrit=None,
+def odeint(func: Callable[..., Any], y0: ArrayLike, t: ArrayLike, args: tuple = (),
+           Dfun: Callable[..., Any] | None = None, col_deriv: int = 0, full_output: int = 0, ml: int | None = None,
+           mu: int | None = None, rtol: Any = None, atol: Any = None, tcrit: ArrayLike | None = None,
            h0: float = 0.0, hmax: float = 0.0, hmin: float = 0.0, ixpr: int = 0, mxstep: int = 0,
-           mxhnil: int = 0, mxordn: int = 12, mxords: int = 5, printmessg: int = 0, tfirst: bool = False):
+           mxhnil: int = 0, mxordn: int = 12, mxords: int = 5, printmessg: int = 0, tfirst: bool = False) -> Any:
     r"""Integrate ``dy/dt = func(y, t, *args)`` with scipy's LSODA (``scipy.integrate.odeint``), differentiably.
 
     Same arguments and result as ``scipy.integrate.odeint``. Derivatives, to any order, forward and reverse, with
@@ -154,8 +156,9 @@ def odeint(func: Callable, y0, t, args: tuple = (), Dfun: Callable | None = None
     return (y, sink.get("info")) if full_output else y
 
 
-def solve_ivp(fun: Callable, t_span: Sequence, y0, method: str = "RK45", t_eval=None, dense_output: bool = False,
-              events=None, vectorized: bool = False, args: tuple | None = None, **options) -> OptimizeResult:
+def solve_ivp(fun: Callable[..., Any], t_span: Sequence[Any], y0: ArrayLike, method: str = "RK45",
+              t_eval: ArrayLike | None = None, dense_output: bool = False, events: Any = None,
+              vectorized: bool = False, args: tuple | None = None, **options: Any) -> OptimizeResult:
     r"""Solve ``dy/dt = fun(t, y, *args)`` with ``scipy.integrate.solve_ivp``, differentiably.
 
     Same arguments and result fields as ``scipy.integrate.solve_ivp``: ``t``, ``y`` (shape ``(n, len(t))``),
