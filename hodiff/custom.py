@@ -107,16 +107,16 @@ class CustomFunction:
         except (TypeError, ValueError):
             self._sig = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         rules = "+".join(k for k, r in (("jvp", self._jvp), ("vjp", self._vjp)) if r is not None) or "no rules"
         return f"<custom function {self.name} ({rules})>"
 
-    def __get__(self, obj, objtype=None):   # usable as a method
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:   # usable as a method
         return self if obj is None else functools.partial(self, obj)
 
     # -- calling ---------------------------------------------------------------------------------------------
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
             if self._sig is None:
                 raise TypeError(f"{self.name}: pass the arguments positionally (its signature is unknown)")
