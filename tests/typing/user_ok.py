@@ -1,3 +1,4 @@
+# mypy: disallow-untyped-defs, disallow-incomplete-defs, warn-unused-ignores
 """A typed user script: ``tests/test_typing.py`` runs mypy on it and expects no errors.
 
 It is written the way a user with a type checker writes code (annotated functions, typed arrays) and touches each
