@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 import hodiff as hd
+import hodiff.cost
 import hodiff.scipy.special
 import hodiff.scipy.stats
 
@@ -62,4 +63,7 @@ sol = hd.scipy.linalg.solve(np.eye(4) * 2.0, x)
 L = hd.scipy.linalg.cholesky(np.eye(4) * 4.0, lower=True)
 root = hd.fixed_point(lambda a: lambda z: 0.5 * (z + a / z), 4.0, 1.0, lambda p, q: abs(p - q), 1e-12)
 
-print(float(np.sum(hv)), H.shape, J.shape, float(lse))
+advice: hd.cost.Explanation = hd.cost.explain(f, x, task="hessian", repeat=0)
+first_line: str = advice.splitlines()[0]
+
+print(float(np.sum(hv)), H.shape, J.shape, float(lse), first_line)
