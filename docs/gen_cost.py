@@ -108,11 +108,11 @@ def generate(quick=False):
     out.append("")
     out.append('`hd.cost.explain(f, x, task="hessian", memory_budget="1 MB")`:')
     out.append("")
-    out.append(_fence(hc.explain(f, x, task="hessian", memory_budget="1 MB", show=False)))
+    out.append(_fence(str(hc.explain(f, x, task="hessian", memory_budget="1 MB"))))
     out.append("")
     out.append('`hd.cost.explain(f, x, task="k_hvps", k=10)`:')
     out.append("")
-    out.append(_fence(hc.explain(f, x, task="k_hvps", k=10, show=False)))
+    out.append(_fence(str(hc.explain(f, x, task="k_hvps", k=10))))
     return "\n".join(out)
 
 

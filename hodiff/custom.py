@@ -22,6 +22,7 @@ import inspect
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 import numpy as np
 
@@ -98,24 +99,24 @@ class CustomFunction:
         self.nondiff_argnums = tuple(sorted({int(i) for i in nondiff_argnums}))
         self._jvp = jvp
         self._vjp = vjp
-        self._prim = None
+        self._prim: hd.Primitive | None = None   # declared on first call
         self._memo = None
         self._doc = doc or getattr(fun, "__doc__", None) or ""
         try:
-            self._sig = inspect.signature(fun)
+            self._sig: inspect.Signature | None = inspect.signature(fun)
         except (TypeError, ValueError):
             self._sig = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         rules = "+".join(k for k, r in (("jvp", self._jvp), ("vjp", self._vjp)) if r is not None) or "no rules"
         return f"<custom function {self.name} ({rules})>"
 
-    def __get__(self, obj, objtype=None):   # usable as a method
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:   # usable as a method
         return self if obj is None else functools.partial(self, obj)
 
     # -- calling ---------------------------------------------------------------------------------------------
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
             if self._sig is None:
                 raise TypeError(f"{self.name}: pass the arguments positionally (its signature is unknown)")
@@ -363,7 +364,15 @@ def _taylor_step(fn, static, series, primals, ans, ys, k):
 # ---------------------------------------------------------------------------------------------------------------
 # public constructors
 
-def custom_jvp(fun: Callable | None = None, *, nondiff_argnums: Sequence[int] = ()) -> CustomFunction:
+@overload
+def custom_jvp(fun: Callable[..., Any], *, nondiff_argnums: Sequence[int] = ()) -> CustomFunction: ...
+@overload
+def custom_jvp(fun: None = None, *,
+               nondiff_argnums: Sequence[int] = ()) -> Callable[[Callable[..., Any]], CustomFunction]: ...
+
+
+def custom_jvp(fun: Callable[..., Any] | None = None, *,
+               nondiff_argnums: Sequence[int] = ()) -> CustomFunction | Callable[[Callable[..., Any]], CustomFunction]:
     """Give ``fun`` a forward-mode rule of your own; reverse mode, Hessians and higher orders follow from it.
 
     Decorate the function, then its rule with ``@f.defjvp``. The rule receives the non-differentiable arguments
@@ -404,7 +413,15 @@ def custom_jvp(fun: Callable | None = None, *, nondiff_argnums: Sequence[int] = 
     return CustomFunction(fun, nondiff_argnums=nondiff_argnums)
 
 
-def custom_vjp(fun: Callable | None = None, *, nondiff_argnums: Sequence[int] = ()) -> CustomFunction:
+@overload
+def custom_vjp(fun: Callable[..., Any], *, nondiff_argnums: Sequence[int] = ()) -> CustomFunction: ...
+@overload
+def custom_vjp(fun: None = None, *,
+               nondiff_argnums: Sequence[int] = ()) -> Callable[[Callable[..., Any]], CustomFunction]: ...
+
+
+def custom_vjp(fun: Callable[..., Any] | None = None, *,
+               nondiff_argnums: Sequence[int] = ()) -> CustomFunction | Callable[[Callable[..., Any]], CustomFunction]:
     """Give ``fun`` a reverse-mode rule of your own; forward mode, Hessians and higher orders follow from it.
 
     Set the rule with ``f.defvjp(fwd, bwd)``: ``fwd(*args) -> (out, residuals)`` computes the output and whatever

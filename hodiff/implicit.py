@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -20,14 +21,14 @@ from .custom import CustomFunction, primitive
 __all__ = ["fixed_point", "solve_linearized"]
 
 
-def solve_linearized(A: ArrayLike, b: ArrayLike, out_shape: tuple):
+def solve_linearized(A: ArrayLike, b: ArrayLike, out_shape: tuple[int, ...]) -> Any:
     """Solve ``A y = b`` where ``A`` has shape ``out_shape + out_shape`` and ``b`` shape ``out_shape``.
 
     The square system is flattened to ``n x n`` (``n = prod(out_shape)``) and solved with ``hd.linalg.solve``
     (a scalar system is a division), so the solution is differentiable in ``A`` and ``b``.
     """
     if out_shape == ():
-        return b / A
+        return hd.divide(b, A)
     n = int(np.prod(out_shape, dtype=np.int64))
     y = hd.linalg.solve(np.reshape(A, (n, n)), np.reshape(b, (n,)))
     return np.reshape(y, out_shape)
@@ -63,8 +64,8 @@ def _fixed_point_fn() -> CustomFunction:
                      doc="The fixed point x* = f(a)(x*) (hodiff.fixed_point).")
 
 
-def fixed_point(f: Callable, a: ArrayLike, x0: ArrayLike, distance: Callable, tol: float, *,
-                max_iter: int = 10_000):
+def fixed_point(f: Callable[[Any], Callable[[Any], Any]], a: ArrayLike, x0: ArrayLike,
+                distance: Callable[[Any, Any], Any], tol: float, *, max_iter: int = 10_000) -> Any:
     """The fixed point ``x* = f(a)(x*)``, differentiable with respect to ``a`` to any order.
 
     The calling convention is autograd's: ``f(a)`` returns the update ``x -> x'``. Starting from ``x0``, the

@@ -224,7 +224,7 @@ def test_register_strategy():
 def test_explain():
     f, x = hc.problems.rosenbrock(30)
     buf = io.StringIO()
-    text = hc.explain(f, x, task="hessian", memory_budget="50 MB", repeat=1, file=buf)
+    text = str(hc.explain(f, x, task="hessian", memory_budget="50 MB", repeat=1, file=buf))
     assert buf.getvalue().strip() == text.strip()
     assert text.startswith("Task: the dense Hessian of rosenbrock at n = 30, memory budget 50 MiB")
     assert "Recommended: hessian_" in text and "The tape of hessian_" in text

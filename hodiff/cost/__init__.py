@@ -8,7 +8,8 @@ primitive declares in the table; tape bytes, tangent widths and sweeps from watc
 * :func:`analyze` measures every strategy (gradient; one HVP four ways; the dense Hessian as a loop, batched, in
   chunks; finite differences) on one ``f`` and ``x``, beside the bounds from theory: a :class:`Report`.
 * :func:`scaling` repeats it over sizes and fits each strategy's growth exponent: a :class:`ScalingReport`.
-* :func:`explain` lays open one strategy's tape and recommends the cheapest strategy for a task under a memory budget.
+* :func:`explain` lays open one strategy's tape and recommends the cheapest strategy for a task under a memory
+  budget: an :class:`Explanation`, shown once at a prompt or in a notebook.
 * :func:`counting` is the instrumentation itself, for your own measurements; :func:`register_strategy` adds a strategy.
 * ``python -m hodiff.cost`` runs the built-in :mod:`~hodiff.cost.problems` and writes plots.
 
@@ -22,7 +23,7 @@ Examples
 from . import problems
 from ._analyze import Report, Row, analyze
 from ._cli import main, tour_table
-from ._explain import explain
+from ._report import Explanation, explain
 from ._instrument import Counts, TapeStats, counting, saved_bytes
 from ._scaling import ScalingReport, fit_exponent, scaling
 from ._strategies import GRAD_BOUND, HVP_BOUND, JVP_BOUND, STRATEGIES, Bound, Problem, Strategy, register_strategy
@@ -34,6 +35,7 @@ __all__ = [
     "STRATEGIES",
     "Bound",
     "Counts",
+    "Explanation",
     "Problem",
     "Report",
     "Row",

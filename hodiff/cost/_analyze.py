@@ -12,13 +12,16 @@ import os
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
 from .._src.transforms import functional as F
 from .._src.transforms.hessians import hessian
-from ._format import fmt_bytes, fmt_count, fmt_ratio, fmt_time, render
+from ._format import fmt_bytes, fmt_count, fmt_ratio, fmt_time, render, wrap
+from ._format import legend as legend_text
 from ._instrument import counting
 from ._strategies import STRATEGIES, Bound, Problem
 
@@ -74,7 +77,7 @@ class Row:
     time_ratio: float | None = None
     ok: bool | None = None
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         """The row as a plain dict (the bound as a nested dict).
 
         Examples
@@ -87,7 +90,7 @@ class Row:
         return asdict(self)
 
 
-def require_matplotlib():
+def require_matplotlib() -> Any:
     """Import ``matplotlib.pyplot`` (with the Agg backend when none is chosen), or raise a clear ImportError.
 
     Examples
@@ -130,6 +133,9 @@ COLUMNS = {
 }
 DEFAULT_COLUMNS = ("strategy", "ops", "ops_ratio", "flops", "flops_ratio", "bound", "ok", "tape", "tape_ratio",
                    "width", "sweeps", "evals", "memory", "memory_ratio", "time", "time_ratio", "error")
+# The default columns as plain text, in two tables that each fit 100 columns: the work, then memory and time.
+TEXT_GROUPS = (("strategy", "ops", "ops_ratio", "flops", "flops_ratio", "bound", "ok", "width", "sweeps", "evals"),
+               ("strategy", "tape", "tape_ratio", "memory", "memory_ratio", "time", "time_ratio", "error"))
 
 
 class Report:
@@ -143,22 +149,22 @@ class Report:
     title : str
     """
 
-    def __init__(self, rows, n, title):
+    def __init__(self, rows: list[Row], n: int, title: str) -> None:
         self.rows = rows
         self.n = n
         self.title = title
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> Row:
         for r in self.rows:
             if r.name == name:
                 return r
         raise KeyError(f"no strategy {name!r} in this report; it has {[r.name for r in self.rows]}")
 
-    def __contains__(self, name):
+    def __contains__(self, name: object) -> bool:
         return any(r.name == name for r in self.rows)
 
     @property
-    def broken(self):
+    def broken(self) -> list[str]:
         """Names of the strategies whose measurement breaks its bound.
 
         Examples
@@ -169,14 +175,20 @@ class Report:
         """
         return [r.name for r in self.rows if r.ok is False]
 
-    def table(self, fmt="text", columns=None):
+    def table(self, fmt: str = "text", columns: Sequence[str] | None = None, legend: bool | None = None) -> str:
         """The report as a table: ``fmt="text"`` (aligned columns) or ``"markdown"``.
+
+        In plain text the default columns do not fit :data:`~hodiff.cost._format.WIDTH` (100) columns side by side,
+        so they come as two tables, the work (counts against the bounds) and then memory and time, each led by the
+        strategy names, followed by a legend of the headers. Markdown keeps one table (a page scrolls sideways).
 
         Parameters
         ----------
         fmt : {"text", "markdown"}
         columns : sequence of str, optional
-            A subset of ``COLUMNS`` (default: all); ``"xf"`` columns are ratios to ``f``.
+            A subset of ``COLUMNS`` (default: all), shown as one table; ``"xf"`` columns are ratios to ``f``.
+        legend : bool, optional
+            Add what the headers mean (default: for plain text with the default columns).
 
         Examples
         --------
@@ -189,26 +201,36 @@ class Report:
         f             2     11     1     1 f           0
         grad          6     27  2.45  <= 5 f  ok       1
         """
-        cols = list(columns or DEFAULT_COLUMNS)
+        if fmt not in ("text", "markdown"):
+            raise ValueError(f"fmt must be 'text' or 'markdown', not {fmt!r}")
+        default = columns is None
+        cols = list(DEFAULT_COLUMNS if columns is None else columns)
         for c in cols:
             if c not in COLUMNS:
                 raise ValueError(f"unknown column {c!r}; choose from {sorted(COLUMNS)}")
-        header = [COLUMNS[c][0] for c in cols]
-        body = [[COLUMNS[c][1](r) for c in cols] for r in self.rows]
-        out = render(header, body, fmt, "".join(COLUMNS[c][2] for c in cols))
+        groups = list(TEXT_GROUPS) if default and fmt == "text" else [cols]
+        out = "\n\n".join(self._one_table(g, fmt) for g in groups)
+        if legend if legend is not None else (default and fmt == "text"):
+            keys = [COLUMNS[c][0] for c in cols] + (["(est.)"] if any(r.estimated for r in self.rows) else [])
+            out += "\n\n" + legend_text(keys, fmt)
         return out
 
-    def __str__(self):
+    def _one_table(self, cols: Sequence[str], fmt: str) -> str:
+        header = [COLUMNS[c][0] for c in cols]
+        body = [[COLUMNS[c][1](r) for c in cols] for r in self.rows]
+        return render(header, body, fmt, "".join(COLUMNS[c][2] for c in cols))
+
+    def __str__(self) -> str:
         lines = [self.title, self.table()]
         if self.broken:
-            lines.append("BROKEN: the measured FLOPs (or evaluations) exceed the bound from theory: "
-                         + ", ".join(self.broken))
+            lines.append(wrap("BROKEN: the measured FLOPs (or evaluations) exceed the bound from theory: "
+                              + ", ".join(self.broken)))
         return "\n".join(lines)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<hodiff.cost.Report n={self.n}: {', '.join(r.name for r in self.rows)}>"
 
-    def plot(self, path):
+    def plot(self, path: str) -> str:
         """Bar chart of FLOPs, time and peak memory as ratios to ``f`` (log scale), with each FLOP bound marked.
 
         Needs matplotlib. Returns ``path``.
@@ -344,8 +366,10 @@ def _estimate(strat, p, frow):
     return row
 
 
-def analyze(f, x, strategies=None, repeat=5, v=None, *, chunk_size=None, time_budget=1.0, memory=True,
-            fd_max_evals=20_000, progress=None, title=None):
+def analyze(f: Callable[..., Any], x: Any, strategies: str | Sequence[str] | None = None, repeat: int = 5,
+            v: Any = None, *, chunk_size: int | None = None, time_budget: float = 1.0, memory: bool = True,
+            fd_max_evals: int = 20_000, progress: Callable[[str], Any] | None = None,
+            title: str | None = None) -> Report:
     """Measure the cost of ``f``'s derivatives at ``x`` by every strategy, beside the bounds from theory.
 
     Each strategy runs once instrumented (primitive executions, FLOPs from the primitive table's cost hints, bytes
@@ -402,7 +426,8 @@ def analyze(f, x, strategies=None, repeat=5, v=None, *, chunk_size=None, time_bu
     names = _resolve(strategies)
     p = Problem(f, x, v, chunk_size=chunk_size, fd_max_evals=fd_max_evals)
     n = p.n
-    rows, results = [], {}
+    rows: list[Row] = []
+    results: dict[str, Any] = {}
     for name in names:
         strat = STRATEGIES[name]
         if progress is not None:

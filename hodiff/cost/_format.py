@@ -6,11 +6,33 @@ cells and hand them here; nothing in this module knows about derivatives.
 from __future__ import annotations
 
 import math
+import textwrap
+from collections.abc import Sequence
 
-__all__ = ["fmt_bytes", "fmt_count", "fmt_ratio", "fmt_time", "parse_bytes", "render"]
+__all__ = ["LEGEND", "WIDTH", "fmt_bytes", "fmt_count", "fmt_ratio", "fmt_time", "legend", "parse_bytes", "render",
+           "wrap"]
+
+WIDTH = 100   # columns a text report should fit: tables are split, legends and sentences wrapped to it
+
+# What the short column headers and marks of the cost tables mean, in the order a legend lists them.
+LEGEND = {
+    "xf": "ratio to f's own measurement",
+    "prims": "primitive executions",
+    "bound": "what theory allows: FLOPs as a multiple of f's, or evaluations",
+    "ok": "the measured FLOPs (or evaluations) are within the bound (BROKEN: not; est.: estimated, not checked)",
+    "tape": "bytes the tapes hold at once for the backward sweep",
+    "width": "tangents carried per value (0: plain reverse mode)",
+    "sweeps": "backward passes over a tape",
+    "evals": "evaluations of f or of its gradient (finite differences)",
+    "peak mem": "tracemalloc peak while the strategy ran",
+    "error": "largest relative difference from hodiff's own HVP or Hessian",
+    "(est.)": "too many evaluations to run: extrapolated from f",
+    "n=...": "FLOPs at that size",
+    "*": "estimated (not run, and left out of the fits)",
+}
 
 
-def fmt_count(x):
+def fmt_count(x: float | None) -> str:
     """An operation or FLOP count: exact below 10,000, then with a k/M/G/T suffix.
 
     Examples
@@ -29,7 +51,7 @@ def fmt_count(x):
     return f"{x:.3g}"  # pragma: no cover
 
 
-def fmt_bytes(b):
+def fmt_bytes(b: float | None) -> str:
     """Bytes in B, KiB, MiB or GiB.
 
     Examples
@@ -47,7 +69,7 @@ def fmt_bytes(b):
     return f"{int(b)} B"
 
 
-def fmt_time(t):
+def fmt_time(t: float | None) -> str:
     """Seconds as ns, us, ms or s.
 
     Examples
@@ -63,7 +85,7 @@ def fmt_time(t):
     return f"{t * 1e9:.3g} ns"
 
 
-def fmt_ratio(r):
+def fmt_ratio(r: float | None) -> str:
     """A ratio to ``f``: three significant digits (a count suffix from 1,000 on).
 
     Examples
@@ -78,7 +100,7 @@ def fmt_ratio(r):
     return f"{r:.3g}"
 
 
-def parse_bytes(b):
+def parse_bytes(b: int | float | str | None) -> int | None:
     """A memory size: an int (bytes) or a string such as ``"200 MB"`` or ``"1.5GiB"`` (powers of 1024 either way).
 
     Examples
@@ -96,7 +118,7 @@ def parse_bytes(b):
     return int(float(s))
 
 
-def render(header, rows, fmt="text", align=None):
+def render(header: Sequence[str], rows: Sequence[Sequence[str]], fmt: str = "text", align: str | None = None) -> str:
     """A table from a header and rows of strings, as aligned plain text or as a Markdown table.
 
     ``align`` is a string of ``"l"``/``"r"`` per column (default: the first left, the others right).
@@ -114,14 +136,50 @@ def render(header, rows, fmt="text", align=None):
     ncol = len(header)
     align = align or "l" + "r" * (ncol - 1)
     if fmt == "markdown":
-        esc = [[str(c).replace("|", "\\|") for c in r] for r in [header] + rows]
+        esc = [[str(c).replace("|", "\\|") for c in r] for r in [list(header), *rows]]
         lines = ["| " + " | ".join(esc[0]) + " |",
                  "|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|"]
         lines += ["| " + " | ".join(r) + " |" for r in esc[1:]]
         return "\n".join(lines)
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(ncol)]
+    widths = [max(len(str(r[i])) for r in [list(header), *rows]) for i in range(ncol)]
 
     def line(r):
         return "  ".join(str(c).ljust(w) if a == "l" else str(c).rjust(w)
                          for c, w, a in zip(r, widths, align)).rstrip()
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def wrap(text: str, width: int = WIDTH, indent: str = "") -> str:
+    """One paragraph wrapped to ``width`` columns, continuation lines indented by ``indent``.
+
+    Examples
+    --------
+    >>> print(wrap("one two three four", width=9, indent="  "))
+    one two
+      three
+      four
+    """
+    return "\n".join(textwrap.wrap(text, width=width, subsequent_indent=indent, break_long_words=False,
+                                    break_on_hyphens=False)) or text
+
+
+def legend(keys: Sequence[str], fmt: str = "text", width: int = WIDTH, meanings: dict[str, str] | None = None) -> str:
+    """What the given headers and marks of a cost table mean (those of :data:`LEGEND`, in its order).
+
+    ``meanings`` adds or replaces entries for one table (a header that means something else there).
+    Plain text is wrapped to ``width`` columns; ``fmt="markdown"`` gives one paragraph with the keys in italics.
+
+    Examples
+    --------
+    >>> print(legend(["sweeps", "width"], width=60))
+    width: tangents carried per value (0: plain reverse mode);
+      sweeps: backward passes over a tape
+    """
+    if fmt not in ("text", "markdown"):
+        raise ValueError(f"fmt must be 'text' or 'markdown', not {fmt!r}")
+    wanted = set(keys)
+    table = {**LEGEND, **(meanings or {})}
+    items = [(k, v) for k, v in table.items() if k in wanted]
+    if fmt == "markdown":
+        return "; ".join(f"*{k.replace('*', chr(92) + '*')}* {v}" for k, v in items) + "."
+    return wrap("; ".join(f"{k}: {v}" for k, v in items), width, indent="  ")

@@ -13,6 +13,13 @@ import numpy as np
 
 from ._analyze import analyze, require_matplotlib
 from ._format import fmt_count, render
+from ._format import legend as legend_text
+
+# what the growth table's headers mean where they differ from the single-size report's
+_GROWTH_MEANINGS = {
+    "ok": "the FLOP slope is within 0.2 of theory (off: not; ?: no fit); slopes are log-log against n, theory = "
+          "f's slope + the strategy's extra power of n",
+}
 from ._strategies import STRATEGIES
 
 __all__ = ["ScalingReport", "fit_exponent", "scaling"]
@@ -96,34 +103,40 @@ class ScalingReport:
         """
         return abs(self.exponents[name]["flops"] - self.expected[name])
 
-    def table(self, fmt="text"):
+    def table(self, fmt: str = "text", legend: bool | None = None) -> str:
         """The fitted exponents beside theory, and FLOPs at each size: ``fmt="text"`` or ``"markdown"``.
+
+        Plain text heads the FLOP columns ``n=16`` (``FLOPs n=16`` in Markdown) so that four sizes fit 100 columns,
+        and ends with a legend (``legend=False`` leaves it out; Markdown has none unless asked).
 
         Examples
         --------
         >>> import hodiff.cost as hc
         >>> s = hc.scaling(hc.problems.rosenbrock, [10, 20], strategies=["grad"], repeat=0, memory=False)
         >>> print(s.table().splitlines()[0])
-        strategy  FLOPs ~ n^  theory  ok  time ~ n^  tape ~ n^  FLOPs n=10  FLOPs n=20
+        strategy  FLOPs ~ n^  theory  ok  time ~ n^  tape ~ n^  n=10  n=20
         """
         header = ["strategy", "FLOPs ~ n^", "theory", "ok", "time ~ n^", "tape ~ n^"]
-        header += [f"FLOPs n={n}" for n in self.ns]
+        header += [f"FLOPs n={n}" if fmt == "markdown" else f"n={n}" for n in self.ns]
         body = []
+        estimated = False
         for name in self.names:
             e = self.exponents[name]
             ok = "ok" if self.deviation(name) <= 0.2 else ("?" if np.isnan(e["flops"]) else "off")
             cells = [name, _e(e["flops"]), _e(self.expected[name]), ok, _e(e["time"]), _e(e["tape"])]
             for rep in self.reports:
                 r = rep[name]
+                estimated |= r.estimated
                 cells.append(fmt_count(r.flops) + ("*" if r.estimated else ""))
             body.append(cells)
         out = render(header, body, fmt, "lrrlrr" + "r" * len(self.ns))
+        if legend if legend is not None else fmt == "text":
+            keys = ["ok", "n=..."] + (["*"] if estimated else [])
+            out += "\n\n" + legend_text(keys, fmt, meanings=_GROWTH_MEANINGS)
         return out
 
-    def __str__(self):
-        note = ("exponents are log-log slopes against n; theory = f's slope + the strategy's extra power of n; "
-                "ok when the FLOP slope is within 0.2 of theory; * = estimated (not run, not fitted)")
-        return f"{self.title}\n{self.table()}\n{note}"
+    def __str__(self) -> str:
+        return f"{self.title}\n{self.table()}"
 
     def __repr__(self):
         return f"<hodiff.cost.ScalingReport ns={self.ns}>"

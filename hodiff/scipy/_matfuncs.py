@@ -6,8 +6,11 @@ the primitives of ``hodiff/scipy/_linalg_prims.py``.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.linalg as sla
+from numpy.typing import ArrayLike
 
 import hodiff as hd
 
@@ -39,9 +42,9 @@ def _generalized(a, b, lower: bool, itype: int):
     return w, hd.linalg.solve_triangular(_mT(low), u, lower=False)
 
 
-def eigh(a, b=None, *, lower: bool = True, eigvals_only: bool = False, overwrite_a: bool = False,
-         overwrite_b: bool = False, type: int = 1, check_finite: bool = True, subset_by_index=None,
-         subset_by_value=None, driver=None):
+def eigh(a: ArrayLike, b: ArrayLike | None = None, *, lower: bool = True, eigvals_only: bool = False,
+         overwrite_a: bool = False, overwrite_b: bool = False, type: int = 1, check_finite: bool = True,
+         subset_by_index: Any = None, subset_by_value: Any = None, driver: str | None = None) -> Any:
     """Eigenvalues (ascending) and eigenvectors of a real symmetric matrix, or of the generalized problem with a
     symmetric positive definite ``b``, as ``scipy.linalg.eigh``.
 
@@ -111,7 +114,7 @@ def eigh(a, b=None, *, lower: bool = True, eigvals_only: bool = False, overwrite
 # matrix functions and equations
 
 
-def expm(A):
+def expm(A: ArrayLike) -> Any:
     """Matrix exponential of ``A`` (``(..., n, n)``), as ``scipy.linalg.expm``.
 
     A primitive (``expm``) whose derivative along ``E`` is the upper-right block of ``expm([[A, E], [0, A]])``, so
@@ -134,7 +137,7 @@ def expm(A):
 _NOT_GIVEN = object()
 
 
-def sqrtm(A, disp=_NOT_GIVEN, blocksize=_NOT_GIVEN):
+def sqrtm(A: ArrayLike, disp: Any = _NOT_GIVEN, blocksize: Any = _NOT_GIVEN) -> Any:
     """Principal matrix square root ``X`` (``X @ X = A``), as ``scipy.linalg.sqrtm``, for real matrices whose
     square root is real (symmetric positive definite ones in particular); a complex root raises ``ValueError``.
 
@@ -160,7 +163,7 @@ def sqrtm(A, disp=_NOT_GIVEN, blocksize=_NOT_GIVEN):
     return x
 
 
-def solve_sylvester(a, b, q):
+def solve_sylvester(a: ArrayLike, b: ArrayLike, q: ArrayLike) -> Any:
     """Solve the Sylvester equation ``a X + X b = q``, as ``scipy.linalg.solve_sylvester``; differentiable with
     respect to ``a``, ``b`` and ``q`` (primitive ``solve_sylvester``: its rules are Sylvester solves again).
 
@@ -182,7 +185,7 @@ def solve_sylvester(a, b, q):
     return _lp.sylvester(a, b, q)
 
 
-def block_diag(*arrs):
+def block_diag(*arrs: ArrayLike) -> Any:
     """The block diagonal matrix of ``arrs``, as ``scipy.linalg.block_diag`` (0-d and 1-d inputs are 2-d blocks of
     one row; no input gives an empty ``(1, 0)`` array). Linear in every block.
 
@@ -196,16 +199,16 @@ def block_diag(*arrs):
     """
     if not arrs:
         return np.empty((1, 0))
-    arrs = [x if isinstance(x, _BOXES) else np.asarray(x) for x in arrs]
-    bad = [k for k, x in enumerate(arrs) if len(_shape(x)) > 2]
+    given: list[Any] = [x if isinstance(x, _BOXES) else np.asarray(x) for x in arrs]
+    bad = [k for k, x in enumerate(given) if len(_shape(x)) > 2]
     if bad:
         raise ValueError(f"arguments in the following positions have dimension greater than 2: {bad}")
-    arrs = [x if len(_shape(x)) == 2 else _reshape(x, (1, -1)) for x in arrs]
-    dtype = np.result_type(*(hd.stop_gradient(x) for x in arrs))
-    cols = [_shape(x)[1] for x in arrs]
+    mats = [x if len(_shape(x)) == 2 else _reshape(x, (1, -1)) for x in given]
+    dtype = np.result_type(*(hd.stop_gradient(x) for x in mats))
+    cols = [_shape(x)[1] for x in mats]
     total = sum(cols)
     rows, start = [], 0
-    for x, c in zip(arrs, cols):
+    for x, c in zip(mats, cols):
         r = _shape(x)[0]
         rows.append(hd.concatenate([np.zeros((r, start), dtype), x, np.zeros((r, total - start - c), dtype)],
                                    axis=1))

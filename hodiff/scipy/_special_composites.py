@@ -8,8 +8,11 @@ Re-exported by ``special.py``.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.special as sp
+from numpy.typing import ArrayLike
 
 import hodiff as hd
 
@@ -17,7 +20,6 @@ from ._special_table import _plain
 
 __all__ = ["gammasgn", "log_softmax", "logsumexp", "multigammaln", "softmax", "softplus"]
 
-ArrayLike = "np.ndarray | float | hodiff value"
 
 
 def _shape(x):
@@ -31,8 +33,8 @@ def _scalar(out):
     return out
 
 
-def logsumexp(a: ArrayLike, axis: int | tuple | None = None, b: ArrayLike | None = None, keepdims: bool = False,
-              return_sign: bool = False):
+def logsumexp(a: ArrayLike, axis: int | tuple[int, ...] | None = None, b: ArrayLike | None = None,
+              keepdims: bool = False, return_sign: bool = False) -> Any:
     r"""``log(sum(b * exp(a)))`` along ``axis``, computed stably; same signature as ``scipy.special.logsumexp``.
 
     .. math:: \operatorname{lse}(a) = m + \log \sum_i b_i e^{a_i - m}, \qquad m = \max_i a_i
@@ -104,7 +106,7 @@ def logsumexp(a: ArrayLike, axis: int | tuple | None = None, b: ArrayLike | None
     return (out, _scalar(np.asarray(sgn))) if return_sign else out
 
 
-def log_softmax(x: ArrayLike, axis: int | tuple | None = None):
+def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = None) -> Any:
     r"""``x - logsumexp(x, axis, keepdims=True)``; same as ``scipy.special.log_softmax``.
 
     Parameters
@@ -129,7 +131,7 @@ def log_softmax(x: ArrayLike, axis: int | tuple | None = None):
     return hd.subtract(x, logsumexp(x, axis=axis, keepdims=True))
 
 
-def softmax(x: ArrayLike, axis: int | tuple | None = None):
+def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = None) -> Any:
     r"""``exp(x) / sum(exp(x))`` along ``axis``, computed stably; same as ``scipy.special.softmax``.
 
     Parameters
@@ -154,7 +156,7 @@ def softmax(x: ArrayLike, axis: int | tuple | None = None):
     return hd.exp(log_softmax(x, axis=axis))
 
 
-def softplus(x: ArrayLike, **kwargs):
+def softplus(x: ArrayLike, **kwargs: Any) -> Any:
     r"""``log(1 + exp(x))``, as ``np.logaddexp(0, x)``; same as ``scipy.special.softplus``.
 
     Parameters
@@ -181,7 +183,7 @@ def softplus(x: ArrayLike, **kwargs):
     return hd.logaddexp(0.0, x)
 
 
-def multigammaln(a: ArrayLike, d: int):
+def multigammaln(a: ArrayLike, d: int) -> Any:
     r"""The log of the multivariate gamma function; same as ``scipy.special.multigammaln``.
 
     .. math:: \log \Gamma_d(a) = \frac{d (d-1)}{4} \log \pi + \sum_{j=1}^{d} \log \Gamma\left(a - \frac{j-1}{2}\right)
@@ -204,17 +206,18 @@ def multigammaln(a: ArrayLike, d: int):
     >>> round(float(special.multigammaln(3.0, 2)), 10)   # log(pi^(1/2) Gamma(3) Gamma(2.5))
     1.550194994
     """
-    d = np.asarray(_plain(d))[()]
-    if not np.isscalar(d) or np.floor(d) != d or d < 1:
+    dim: Any = np.asarray(_plain(d))[()]   # a plain number from here on
+    scalar = bool(np.isscalar(dim))   # (not in the condition: mypy would narrow dim to numpy's scalar union)
+    if not scalar or np.floor(dim) != dim or dim < 1:
         raise ValueError("d should be a positive integer (dimension)")
     ap = _plain(a)
-    if np.any(ap <= 0.5 * (d - 1)):
-        raise ValueError(f"condition a ({ap}) > 0.5 * (d-1) ({0.5 * (d - 1)}) not met")
+    if np.any(ap <= 0.5 * (dim - 1)):
+        raise ValueError(f"condition a ({ap}) > 0.5 * (d-1) ({0.5 * (dim - 1)}) not met")
     total = None
-    for j in range(1, int(d) + 1):
+    for j in range(1, int(dim) + 1):
         t = hd.gammaln(hd.subtract(a, (j - 1.0) / 2))
         total = t if total is None else hd.add(total, t)
-    return hd.add((d * (d - 1) * 0.25) * np.log(np.pi), total)
+    return hd.add((dim * (dim - 1) * 0.25) * np.log(np.pi), total)
 
 
 def gammasgn(x: ArrayLike) -> np.ndarray:

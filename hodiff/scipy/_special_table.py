@@ -16,6 +16,8 @@ Each entry also gets a Taylor-mode rule (``hd.derivative``) built from its JVP r
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.special as sp
@@ -59,7 +61,7 @@ def _lift(local):
     return lambda s, ans, *args, **params: hd.multiply(s, local(ans, *args, **params))
 
 
-def elementwise(name, impl, locals_, domain, cost=40):
+def elementwise(name: str, impl: Callable[..., Any], locals_: tuple, domain: Any, cost: Any = 40) -> hd.Primitive:
     """Declare an elementwise primitive whose rules are ``seed * local``, one ``local`` per positional argument,
     and register its Taylor rule."""
     rules = tuple(_lift(r) for r in locals_)
@@ -244,7 +246,7 @@ ndtri_exp = elementwise("ndtri_exp", sp.ndtri_exp,
                         (lambda ans, y: hd.exp(hd.add(hd.add(y, hd.multiply(0.5, hd.multiply(ans, ans))),
                                                       float(np.log(_SQRT_2PI)))),),
                         unary_domain(-6.0, -0.1))
-log_expit = elementwise("log_expit", sp.log_expit,
+log_expit: hd.Primitive = elementwise("log_expit", sp.log_expit,
                         (lambda ans, x: hd.exp(hd.bind(log_expit, hd.negative(x))),),
                         unary_domain(-5.0, 5.0))
 
@@ -265,7 +267,7 @@ kl_div = elementwise("kl_div", sp.kl_div,
 # Hurwitz zeta
 
 # the exponent x is a keyword parameter: not differentiated
-zeta = elementwise("zeta", lambda q, x: sp.zeta(x, q),
+zeta: hd.Primitive = elementwise("zeta", lambda q, x: sp.zeta(x, q),
                    (lambda ans, q, x: hd.negative(hd.multiply(x, hd.bind(zeta, q, x=x + 1.0))),),
                    param_domain((0.5, 3.0), x=(1.5, 4.0)))
 

@@ -12,9 +12,11 @@ through its arguments: a closure over a traced value is refused with an error (i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.integrate as si
+from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeResult
 
 import hodiff as hd
@@ -83,10 +85,11 @@ def _user_rhs(call, rebuild, who):
     return fn
 
 
-def odeint(func: Callable, y0, t, args: tuple = (), Dfun: Callable | None = None, col_deriv: int = 0,
-           full_output: int = 0, ml: int | None = None, mu: int | None = None, rtol=None, atol=None, tcrit=None,
+def odeint(func: Callable[..., Any], y0: ArrayLike, t: ArrayLike, args: tuple = (),
+           Dfun: Callable[..., Any] | None = None, col_deriv: int = 0, full_output: int = 0, ml: int | None = None,
+           mu: int | None = None, rtol: Any = None, atol: Any = None, tcrit: ArrayLike | None = None,
            h0: float = 0.0, hmax: float = 0.0, hmin: float = 0.0, ixpr: int = 0, mxstep: int = 0,
-           mxhnil: int = 0, mxordn: int = 12, mxords: int = 5, printmessg: int = 0, tfirst: bool = False):
+           mxhnil: int = 0, mxordn: int = 12, mxords: int = 5, printmessg: int = 0, tfirst: bool = False) -> Any:
     r"""Integrate ``dy/dt = func(y, t, *args)`` with scipy's LSODA (``scipy.integrate.odeint``), differentiably.
 
     Same arguments and result as ``scipy.integrate.odeint``. Derivatives, to any order, forward and reverse, with
@@ -148,13 +151,14 @@ def odeint(func: Callable, y0, t, args: tuple = (), Dfun: Callable | None = None
             "col_deriv": col_deriv, "ml": ml, "mu": mu}
     if Dfun is not None:
         opts["Dfun"] = lambda y, tt, pp: Dfun(tt, y, *rebuild(pp)) if tfirst else Dfun(y, tt, *rebuild(pp))
-    sink = {}
+    sink: dict[str, Any] = {}
     y = solve(fn, y0, t, p, Solver("odeint", opts, who="odeint"), sink)
     return (y, sink.get("info")) if full_output else y
 
 
-def solve_ivp(fun: Callable, t_span: Sequence, y0, method: str = "RK45", t_eval=None, dense_output: bool = False,
-              events=None, vectorized: bool = False, args: tuple | None = None, **options) -> OptimizeResult:
+def solve_ivp(fun: Callable[..., Any], t_span: Sequence[Any], y0: ArrayLike, method: str = "RK45",
+              t_eval: ArrayLike | None = None, dense_output: bool = False, events: Any = None,
+              vectorized: bool = False, args: tuple | None = None, **options: Any) -> OptimizeResult:
     r"""Solve ``dy/dt = fun(t, y, *args)`` with ``scipy.integrate.solve_ivp``, differentiably.
 
     Same arguments and result fields as ``scipy.integrate.solve_ivp``: ``t``, ``y`` (shape ``(n, len(t))``),
@@ -240,7 +244,7 @@ def solve_ivp(fun: Callable, t_span: Sequence, y0, method: str = "RK45", t_eval=
         t_out = info.t
     else:
         times = _vector([ends[0], _vector(t_eval, "solve_ivp: t_eval")], "t")   # the start, then the requested times
-        sink = {}
+        sink: dict[str, Any] = {}
         y = solve(fn, y0, times, p, solver, sink)[1:]
         info = sink.get("info")
         t_out = np.asarray(hd.stop_gradient(times))[1:]

@@ -12,8 +12,11 @@ Flags that only check or reuse memory (``check_finite``, ``overwrite_a``, ``over
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.linalg as sla
+from numpy.typing import ArrayLike
 
 import hodiff as hd
 
@@ -50,8 +53,8 @@ def _trans_flag(trans) -> bool:
     raise ValueError("Incorrect trans value: expected one of 0, 1, 2, 'N', 'T', 'C'")
 
 
-def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = False, overwrite_b: bool = False,
-                     check_finite: bool = True):
+def solve_triangular(a: ArrayLike, b: ArrayLike, trans: int | str = 0, lower: bool = False,
+                     unit_diagonal: bool = False, overwrite_b: bool = False, check_finite: bool = True) -> Any:
     """Solve ``a x = b`` (or ``a^T x = b``) for triangular ``a``, as ``scipy.linalg.solve_triangular``.
 
     Parameters
@@ -89,7 +92,7 @@ def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = F
     return _uncolumns(hd.linalg.solve_triangular(a, b, lower=bool(lower)), vec)
 
 
-def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
+def cholesky(a: ArrayLike, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True) -> Any:
     """Cholesky factor of a symmetric positive definite matrix, as ``scipy.linalg.cholesky``.
 
     ``a = U^T U`` with ``U`` upper triangular (the default, as scipy), or ``a = L L^T`` with ``lower=True``. Only the
@@ -120,7 +123,8 @@ def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bo
     return _mT(hd.linalg.cholesky(_mT(a)))
 
 
-def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
+def cho_factor(a: ArrayLike, lower: bool = False, overwrite_a: bool = False,
+               check_finite: bool = True) -> tuple[Any, bool | np.ndarray]:
     """``(c, lower)`` for :func:`cho_solve`, as ``scipy.linalg.cho_factor``.
 
     ``c`` holds the Cholesky factor in its ``lower`` (or upper) triangle and, like scipy's, the entries of ``a`` in
@@ -140,7 +144,8 @@ def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: 
     return hd.add(c, rest), (np.full(batch, bool(lower)) if batch else bool(lower))
 
 
-def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = True):
+def cho_solve(c_and_lower: tuple[Any, bool | np.ndarray], b: ArrayLike, overwrite_b: bool = False,
+              check_finite: bool = True) -> Any:
     """Solve ``a x = b`` from ``cho_factor(a)``, as ``scipy.linalg.cho_solve``.
 
     Two triangular solves that read only the factor's triangle of ``c``, differentiable with respect to ``c``
@@ -225,8 +230,8 @@ def _divide_by_diagonal(a, b):
     return hd.divide(b, _reshape(d, _shape(d) + (1,)))
 
 
-def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: bool = False, check_finite: bool = True,
-          assume_a=None, transposed: bool = False):
+def solve(a: ArrayLike, b: ArrayLike, lower: bool = False, overwrite_a: bool = False, overwrite_b: bool = False,
+          check_finite: bool = True, assume_a: str | None = None, transposed: bool = False) -> Any:
     """Solve ``a x = b`` (or ``a^T x = b``), as ``scipy.linalg.solve``.
 
     ``assume_a`` picks what is read, as in scipy: ``None``/``'gen'``/``'general'``/``'banded'`` the whole matrix
@@ -278,7 +283,8 @@ def _solve_general(a, b):
     return _uncolumns(hd.linalg.solve(a, b), vec)
 
 
-def inv(a, overwrite_a: bool = False, check_finite: bool = True, *, assume_a=None, lower: bool = False):
+def inv(a: ArrayLike, overwrite_a: bool = False, check_finite: bool = True, *, assume_a: str | None = None,
+        lower: bool = False) -> Any:
     """Matrix inverse, as ``scipy.linalg.inv``, with the same ``assume_a`` reading rules as :func:`solve`
     (``'gen'``, ``'diagonal'``, ``'upper triangular'``, ``'lower triangular'``, ``'pos'``, ``'sym'``, ``'her'``).
 
@@ -306,7 +312,7 @@ def inv(a, overwrite_a: bool = False, check_finite: bool = True, *, assume_a=Non
     return solve(a, eye, lower=lower, assume_a=assume_a)
 
 
-def det(a, overwrite_a: bool = False, check_finite: bool = True):
+def det(a: ArrayLike, overwrite_a: bool = False, check_finite: bool = True) -> Any:
     """Determinant of ``a`` (``(..., n, n)``), as ``scipy.linalg.det``; its derivative ``det(a) a^-T`` needs ``a``
     nonsingular.
 
@@ -323,7 +329,7 @@ def det(a, overwrite_a: bool = False, check_finite: bool = True):
     return hd.linalg.det(a)
 
 
-def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True):
+def lu_factor(a: ArrayLike, overwrite_a: bool = False, check_finite: bool = True) -> tuple[Any, Any]:
     """LU factorization with partial pivoting, as ``scipy.linalg.lu_factor``: ``(lu, piv)`` for :func:`lu_solve`.
 
     ``lu`` (``(..., n, n)``, the unit-lower ``L`` below the diagonal and ``U`` on and above it) is differentiable
@@ -344,7 +350,8 @@ def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True):
     return _lp.lu_packed(a), piv
 
 
-def lu_solve(lu_and_piv, b, trans=0, overwrite_b: bool = False, check_finite: bool = True):
+def lu_solve(lu_and_piv: tuple[Any, Any], b: ArrayLike, trans: int = 0, overwrite_b: bool = False,
+             check_finite: bool = True) -> Any:
     """Solve ``a x = b`` (``trans=0``) or ``a^T x = b`` (``trans=1, 2``) from ``lu_factor(a)``, as
     ``scipy.linalg.lu_solve``; differentiable with respect to ``lu`` (hence ``a``) and ``b``.
 

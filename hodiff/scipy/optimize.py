@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.optimize as _so
@@ -61,8 +62,8 @@ def _root_fn() -> CustomFunction:
                      doc="The solution of fun(x, *args) = 0 found by scipy.optimize.root (hodiff.scipy.optimize).")
 
 
-def root(fun: Callable, x0: ArrayLike, args: tuple = (), method: str = "hybr", jac=None, tol: float | None = None,
-         callback: Callable | None = None, options: dict | None = None):
+def root(fun: Callable[..., Any], x0: ArrayLike, args: tuple = (), method: str = "hybr", jac: Any = None,
+         tol: float | None = None, callback: Callable[..., Any] | None = None, options: dict | None = None) -> Any:
     """``scipy.optimize.root``, with a solution ``x`` differentiable with respect to the floating ``args``.
 
     The system ``fun(x, *args) = 0`` is solved by scipy on plain values (same arguments, same result object). When
@@ -120,7 +121,7 @@ def root(fun: Callable, x0: ArrayLike, args: tuple = (), method: str = "hybr", j
 # ---------------------------------------------------------------------------------------------------------------
 # the Rosenbrock function: f(x) = sum_i 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2
 
-def rosen(x: ArrayLike):
+def rosen(x: ArrayLike) -> Any:
     """The Rosenbrock function ``sum_i 100 (x[i+1] - x[i]**2)**2 + (1 - x[i])**2``, summed over axis 0.
 
     Same values as ``scipy.optimize.rosen`` (``x`` of shape ``(n, ...)`` gives shape ``(...)``); differentiable to
@@ -133,16 +134,17 @@ def rosen(x: ArrayLike):
     >>> float(rosen(np.ones(4))), hd.grad(rosen)(np.ones(3))
     (0.0, array([0., 0., 0.]))
     """
-    x = _as_float(x)
-    head, tail = x[:-1], x[1:]
+    xf = _as_float(x)
+    head, tail = xf[:-1], xf[1:]
     return hd.sum(100.0 * (tail - head ** 2) ** 2 + (1.0 - head) ** 2, axis=0)
 
 
-def _as_float(x):
+def _as_float(x: ArrayLike) -> Any:
+    # Any: a hodiff value passes through unchanged, anything else becomes a floating ndarray
     if _is_box(x):
         return x
-    x = np.asarray(x)
-    return x if x.dtype.kind == "f" else x.astype(np.float64)
+    a = np.asarray(x)
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
 
 
 def _pad_end(v):   # v followed by one zero
@@ -153,7 +155,7 @@ def _pad_start(v):  # one zero followed by v
     return hd.concatenate([np.zeros(1), v])
 
 
-def rosen_der(x: ArrayLike):
+def rosen_der(x: ArrayLike) -> Any:
     """The gradient of :func:`rosen` for a 1-D ``x`` (``scipy.optimize.rosen_der``), differentiable again.
 
     ``df/dx_i = -400 x_i (x_{i+1} - x_i^2) - 2 (1 - x_i) + 200 (x_i - x_{i-1}^2)``, the terms present at ``i``.
@@ -165,8 +167,8 @@ def rosen_der(x: ArrayLike):
     >>> rosen_der(np.array([0.0, 0.0]))
     array([-2.,  0.])
     """
-    x = _as_float(x)
-    head, tail = x[:-1], x[1:]
+    xf = _as_float(x)
+    head, tail = xf[:-1], xf[1:]
     gap = tail - head ** 2
     return _pad_end(-400.0 * head * gap - 2.0 * (1.0 - head)) + _pad_start(200.0 * gap)
 
@@ -177,7 +179,7 @@ def _hess_parts(x):
     return diagonal, -400.0 * head
 
 
-def rosen_hess(x: ArrayLike):
+def rosen_hess(x: ArrayLike) -> Any:
     """The Hessian of :func:`rosen` for a 1-D ``x`` (``scipy.optimize.rosen_hess``), shape ``(n, n)``.
 
     Tridiagonal: ``H_ii = 1200 x_i^2 - 400 x_{i+1} + 2`` (``i < n-1``) plus ``200`` (``i > 0``),
@@ -191,12 +193,11 @@ def rosen_hess(x: ArrayLike):
     array([[ 802., -400.],
            [-400.,  200.]])
     """
-    x = _as_float(x)
-    diagonal, off = _hess_parts(x)
+    diagonal, off = _hess_parts(_as_float(x))
     return hd.diag(diagonal) + hd.diag(off, 1) + hd.diag(off, -1)
 
 
-def rosen_hess_prod(x: ArrayLike, p: ArrayLike):
+def rosen_hess_prod(x: ArrayLike, p: ArrayLike) -> Any:
     """The product ``rosen_hess(x) @ p`` without forming the Hessian (``scipy.optimize.rosen_hess_prod``).
 
     Examples
@@ -206,6 +207,6 @@ def rosen_hess_prod(x: ArrayLike, p: ArrayLike):
     >>> rosen_hess_prod(np.array([1.0, 1.0]), np.array([1.0, 0.0]))
     array([ 802., -400.])
     """
-    x, p = _as_float(x), _as_float(p)
-    diagonal, off = _hess_parts(x)
-    return diagonal * p + _pad_end(off * p[1:]) + _pad_start(off * p[:-1])
+    pf = _as_float(p)
+    diagonal, off = _hess_parts(_as_float(x))
+    return diagonal * pf + _pad_end(off * pf[1:]) + _pad_start(off * pf[:-1])

@@ -14,9 +14,12 @@ unchanged (so their results keep scipy's integer dtype).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.signal as ss
+from numpy.typing import ArrayLike
 
 import hodiff as hd
 
@@ -198,7 +201,7 @@ def _convolve(in1, in2, mode, method, fname, flip2):
     return _crop(full, sa, sb, axes, mode)
 
 
-def convolve(in1, in2, mode: str = "full", method: str = "auto"):
+def convolve(in1: ArrayLike, in2: ArrayLike, mode: str = "full", method: str = "auto") -> Any:
     """N-dimensional convolution of ``in1`` and ``in2``, as ``scipy.signal.convolve``; differentiable in both.
 
     Parameters
@@ -228,7 +231,7 @@ def convolve(in1, in2, mode: str = "full", method: str = "auto"):
     return _convolve(in1, in2, mode, method, "convolve", flip2=False)
 
 
-def correlate(in1, in2, mode: str = "full", method: str = "auto"):
+def correlate(in1: ArrayLike, in2: ArrayLike, mode: str = "full", method: str = "auto") -> Any:
     """N-dimensional cross-correlation of ``in1`` and ``in2``, as ``scipy.signal.correlate``; differentiable in
     both: ``z[k] = sum_l in1[l] in2[l - k + N - 1]``, i.e. the convolution of ``in1`` with ``in2`` reversed along
     every axis, cropped by ``mode`` as :func:`convolve` is.
@@ -249,7 +252,8 @@ def correlate(in1, in2, mode: str = "full", method: str = "auto"):
     return _convolve(in1, in2, mode, method, "correlate", flip2=True)
 
 
-def fftconvolve(in1, in2, mode: str = "full", axes=None):
+def fftconvolve(in1: ArrayLike, in2: ArrayLike, mode: str = "full",
+                axes: int | Sequence[int] | None = None) -> Any:
     """Convolution by FFT, as ``scipy.signal.fftconvolve``, along ``axes`` (all by default); along the other axes
     the inputs broadcast (equal lengths or 1). Differentiable in both inputs.
 

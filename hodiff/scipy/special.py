@@ -18,9 +18,11 @@ the end of this module) is merged into hodiff's ufunc dispatch table.
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import numpy as np
 import scipy.special as sp
+from numpy.typing import ArrayLike
 
 import hodiff as hd
 
@@ -28,7 +30,8 @@ from . import _bessel_table as B
 from . import _special_table as T
 from ._special_table import Unsupported, UnsupportedDerivativeError, _plain
 
-ArrayLike = "np.ndarray | float | hodiff value"
+# how generated signatures show their arguments (inspect, help(), the API page)
+_ARRAY_LABEL = "np.ndarray | float | hodiff value"
 
 
 def _traced(v) -> bool:
@@ -63,8 +66,8 @@ def _make(name, prim, argnames, summary, deriv, example, consts=(), why=_ORDER):
     fn.__name__ = fn.__qualname__ = name
     fn.prim, fn.consts = prim, tuple(consts)   # the table entry and the plain arguments, for the docs' tables
     fn.__signature__ = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_ONLY,
-                                                            annotation=ArrayLike) for p in argnames],
-                                         return_annotation=ArrayLike)
+                                                            annotation=_ARRAY_LABEL) for p in argnames],
+                                         return_annotation=_ARRAY_LABEL)
     plist = "\n".join(f"{p} : array_like\n    {'Not differentiated: ' + why + '.' if p in consts else 'Input.'}"
                       for p in argnames)
     fn.__doc__ = (f"{summary}\n\nSame as ``scipy.special.{name}`` (values from scipy's ufunc); elementwise with "
@@ -153,7 +156,7 @@ expn = _make("expn", T.expn, ("n", "x"), "The generalized exponential integral E
 exp10 = _make("exp10", T.exp10, ("x",), "10 ** x.", "d/dx = log(10) 10^x.", ">>> float(special.exp10(2.0))\n100.0")
 
 
-def zeta(x: ArrayLike, q: ArrayLike | None = None) -> ArrayLike:
+def zeta(x: ArrayLike, q: ArrayLike | None = None) -> Any:
     """The Riemann zeta function zeta(x), or the Hurwitz zeta function zeta(x, q) = sum_k (k + q)^-x.
 
     Same as ``scipy.special.zeta``; elementwise with broadcasting.

@@ -80,7 +80,8 @@ class Key(NamedTuple):
 class Index(NamedTuple):
     """A position in a list, a tuple or a registered class's children, rendered ``[i]``."""
 
-    index: int
+    # the field shadows ``tuple.index`` on purpose: ``Index(3).index`` reads as the position it names
+    index: int  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return f"[{self.index}]"
@@ -217,7 +218,7 @@ class TreeDef:
             num_leaves = 1 if kind is _LEAF else sum(c.num_leaves for c in children)
         self.num_leaves = num_leaves
         self._order = order         # a dict's insertion order (not part of the structure)
-        self._hash = None
+        self._hash: int | None = None
 
     def _key(self):
         return (self.kind, self.data, self.children)
@@ -230,9 +231,10 @@ class TreeDef:
         return self.num_leaves == other.num_leaves and self._key() == other._key()
 
     def __hash__(self) -> int:
-        if self._hash is None:
-            self._hash = hash(self._key())
-        return self._hash
+        h = self._hash
+        if h is None:
+            h = self._hash = hash(self._key())
+        return h
 
     def __repr__(self) -> str:
         return f"TreeDef({self._repr()})"

@@ -5,7 +5,9 @@ custom function (so it exercises whichever rule, given or derived, each mode use
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import differentiate
@@ -51,7 +53,8 @@ def _row(name, value, ref, tol):
     return RuleCheckRow(name, float(value), float(ref), float(err), float(tol), bool(err <= tol))
 
 
-def check_rules(f, *args, rtol: float = 1e-7, atol: float = 1e-10, seed: int = 0) -> RuleCheckReport:
+def check_rules(f: Callable[..., Any], *args: Any, rtol: float = 1e-7, atol: float = 1e-10,
+                seed: int = 0) -> RuleCheckReport:
     """Check the derivative rules of a custom function at ``args``.
 
     With random directions ``v`` (one per differentiable argument) and ``u`` (of the output's shape), compares

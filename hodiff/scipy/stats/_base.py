@@ -144,7 +144,7 @@ def cdf_primitive(name: str, impl: Callable, density: Callable, shape_names: tup
     def op(x, *shapes):
         return hd.bind(prim, x, *shapes)
     op.__name__ = name
-    op.prim = prim
+    op.prim = prim  # type: ignore[attr-defined]  # the primitive behind the function, for tests and tables
     return op
 
 
@@ -199,6 +199,9 @@ class ContinuousDist(_Dist):
     safe_z: float = 0.0
     safe_shapes: tuple[float, ...] = ()
     open_support: bool = False   # the density is 0 at the ends of the support (lognorm at 0)
+    # given by each subclass (declared here for type checkers; no default)
+    _logpdf: Callable[..., Any]
+    _cdf: Callable[..., Any]
 
     def _prepare(self, method, x, args, kwds):
         x, *rest = [asarg(x)] + self._parse(method, args, kwds)
@@ -293,6 +296,10 @@ class DiscreteDist(_Dist):
     _defaults = {"loc": 0}
     counts: tuple[str, ...] = ()
     safe_shapes: tuple[float, ...] = ()
+    # given by each subclass (declared here for type checkers; no default)
+    _logpmf: Callable[..., Any]
+    _cdf: Callable[..., Any]
+    _sf: Callable[..., Any]
 
     def _support(self, *shapes):
         return 0, np.inf
