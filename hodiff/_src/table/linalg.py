@@ -15,7 +15,7 @@ import scipy.linalg as sla
 from ..core.engine import Primitive, base_value, bind, ndim_of, shape_of
 from .contractions import matmul, mT
 from .elementwise import add, divide, multiply, negative, subtract
-from .indexing import getitem, reshape
+from .indexing import getitem, reshape, transpose
 from .scans import concatenate_
 
 
@@ -79,34 +79,86 @@ def inv(a):
     return bind(_inv, a)
 
 
-def _solve_any(a, rhs, vec):
-    """solve(a, rhs) where rhs holds vectors (``vec``) possibly with leading batch axes numpy would misread."""
-    if vec and ndim_of(rhs) > 1:
-        r = solve(a, reshape(rhs, tuple(shape_of(rhs)) + (1,)))
-        return reshape(r, tuple(shape_of(r)[:-1]))
-    return solve(a, rhs)
+def _pad_stack(t, k, have, want):
+    """Insert unit axes after the ``k`` leading batch axes of ``t`` so its ``have`` stacking axes become ``want``.
+
+    A tangent's batch axes must stay to the left of every stacking axis of the other operands (``b``, ``ans``):
+    left alone, broadcasting would line them up with a stacking axis of the same length instead. Nested
+    forward levels make exactly that case: an inner level's batch of tangents is a stack of right-hand sides to
+    the outer level, while the outer level's tangent of ``a`` has only its own batch axis.
+    """
+    if k == 0 or have >= want:
+        return t
+    s = tuple(shape_of(t))
+    return reshape(t, s[:k] + (1,) * (want - have) + s[k:])
+
+
+def _solve_cols(fn, a, rhs):
+    """``fn(a, rhs)`` for ``rhs`` of shape ``(..., n, c)`` whose leading axes broadcast against ``a``'s stack.
+
+    For an unstacked ``a`` the stacked columns are folded into one ``(n, L)`` right-hand side: one factorization
+    instead of ``L``.
+    """
+    nd = ndim_of(rhs)
+    if ndim_of(a) != 2 or nd <= 2:
+        return fn(a, rhs)
+    s = tuple(shape_of(rhs))
+    front = transpose(rhs, (nd - 2,) + tuple(range(nd - 2)) + (nd - 1,))      # (n, ..., c)
+    r = fn(a, reshape(front, (s[-2], -1)))
+    r = reshape(r, (shape_of(r)[0],) + s[:-2] + (s[-1],))
+    return transpose(r, tuple(range(1, nd - 1)) + (0, nd - 1))
+
+
+def _as_cols(x, vec):
+    return reshape(x, tuple(shape_of(x)) + (1,)) if vec else x
+
+
+def _from_cols(x, vec):
+    return reshape(x, tuple(shape_of(x)[:-1])) if vec else x
+
+
+def _rhs_rule(fn, t, ans, a, b):
+    """``fn(a, t)``: the tangent of ``a x = b``'s solution along the tangent ``t`` of ``b`` (batch axes leading)."""
+    vec = ndim_of(b) == 1
+    k = ndim_of(t) - ndim_of(b)
+    out_stack = ndim_of(ans) - (1 if vec else 2)
+    tc = _pad_stack(_as_cols(t, vec), k, ndim_of(b) - (1 if vec else 2), out_stack)
+    return _from_cols(_solve_cols(fn, a, tc), vec)
+
+
+def _matrix_rule(fn, mask, t, ans, a, b):
+    """``-fn(a, mask(t) ans)``: the tangent of ``a x = b``'s solution along the tangent ``t`` of ``a``."""
+    vec = ndim_of(b) == 1
+    k = ndim_of(t) - ndim_of(a)
+    out_stack = ndim_of(ans) - (1 if vec else 2)
+    tp = _pad_stack(mask(t), k, ndim_of(a) - 2, out_stack)
+    return negative(_from_cols(_solve_cols(fn, a, matmul(tp, _as_cols(ans, vec))), vec))
 
 
 def _solve_jvp_a(t, ans, a, b):
-    vec = ndim_of(b) == 1
-    tx = matmul(t, ans)
-    return negative(_solve_any(a, tx, vec))
+    return _matrix_rule(solve, _same, t, ans, a, b)
 
 
 def _solve_jvp_b(t, ans, a, b):
-    return _solve_any(a, t, ndim_of(b) == 1)
+    return _rhs_rule(solve, t, ans, a, b)
 
 
 def _solve_vjp_b(g, ans, a, b):
-    return _solve_any(mT(a), g, ndim_of(b) == 1)
+    return _from_cols(_solve_cols(solve, mT(a), _as_cols(g, ndim_of(b) == 1)), ndim_of(b) == 1)
+
+
+def _outer_neg(gb, ans, vec, mask):
+    """``-mask(gb ans^T)``: the cotangent of ``a`` from the cotangent ``gb`` of ``b``."""
+    return negative(mask(matmul(_as_cols(gb, vec), mT(_as_cols(ans, vec)))))
 
 
 def _solve_vjp_a(g, ans, a, b):
-    gb = _solve_vjp_b(g, ans, a, b)
-    if ndim_of(b) == 1:
-        return negative(multiply(reshape(gb, tuple(shape_of(gb)) + (1,)),
-                                 reshape(ans, tuple(shape_of(ans)[:-1]) + (1, shape_of(ans)[-1]))))
-    return negative(matmul(gb, mT(ans)))
+    vec = ndim_of(b) == 1
+    return _outer_neg(_solve_vjp_b(g, ans, a, b), ans, vec, _same)
+
+
+def _same(x):
+    return x
 
 
 def _solve_domain(rng):
@@ -172,36 +224,25 @@ def _tri_mask(x, lower):
     return multiply(x, np.tril(np.ones(s)) if lower else np.triu(np.ones(s)))
 
 
-def _tri_any(a, rhs, vec, lower):
-    if vec and ndim_of(rhs) > 1 and ndim_of(a) == 2:   # batch of vectors: one solve with them as columns
-        r = solve_triangular(a, mT(reshape(rhs, (-1, shape_of(rhs)[-1]))), lower=lower)
-        return reshape(mT(r), tuple(shape_of(rhs)))
-    if vec and ndim_of(rhs) > 1:
-        r = solve_triangular(a, reshape(rhs, tuple(shape_of(rhs)) + (1,)), lower=lower)
-        return reshape(r, tuple(shape_of(r)[:-1]))
-    return solve_triangular(a, rhs, lower=lower)
+def _tri_solver(lower):
+    return lambda a, r: solve_triangular(a, r, lower=lower)
 
 
 def _tri_jvp_a(t, ans, a, b, lower):
-    return negative(_tri_any(a, matmul(_tri_mask(t, lower), ans), ndim_of(b) == 1, lower))
+    return _matrix_rule(_tri_solver(lower), lambda m: _tri_mask(m, lower), t, ans, a, b)
 
 
 def _tri_jvp_b(t, ans, a, b, lower):
-    return _tri_any(a, t, ndim_of(b) == 1, lower)
+    return _rhs_rule(_tri_solver(lower), t, ans, a, b)
 
 
 def _tri_vjp_b(g, ans, a, b, lower):
-    return _tri_any(mT(a), g, ndim_of(b) == 1, not lower)
+    vec = ndim_of(b) == 1
+    return _from_cols(_solve_cols(_tri_solver(not lower), mT(a), _as_cols(g, vec)), vec)
 
 
 def _tri_vjp_a(g, ans, a, b, lower):
-    gb = _tri_vjp_b(g, ans, a, b, lower)
-    if ndim_of(b) == 1:
-        outer = multiply(reshape(gb, tuple(shape_of(gb)) + (1,)),
-                         reshape(ans, tuple(shape_of(ans)[:-1]) + (1, shape_of(ans)[-1])))
-    else:
-        outer = matmul(gb, mT(ans))
-    return negative(_tri_mask(outer, lower))
+    return _outer_neg(_tri_vjp_b(g, ans, a, b, lower), ans, ndim_of(b) == 1, lambda m: _tri_mask(m, lower))
 
 
 def _tri_domain(rng):
