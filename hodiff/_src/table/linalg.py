@@ -297,12 +297,58 @@ def cholesky(a):
 # packed factorizations: eigh, qr, svd
 
 
-def _eigh_F(w):
-    """The gap matrix as a differentiable function of the eigenvalues (needed for second derivatives)."""
+def _repeated(w):
+    """Pairs (i, j) of (numerically) equal entries of the last axis of ``w``, the diagonal included (plain bools)."""
+    w0 = np.asarray(base_value(w), dtype=float)
+    n = w0.shape[-1]
+    scale = np.max(np.abs(w0), axis=-1, keepdims=True)[..., None] if n else 0.0
+    gap = np.abs(w0[..., None, :] - w0[..., :, None])
+    return gap <= 8 * n * np.finfo(float).eps * np.maximum(scale, np.finfo(float).tiny)
+
+
+def _gap_inverse(w, proj=None):
+    """``F_ij = 1 / (w_j - w_i)`` off the diagonal, as a differentiable function of ``w`` (second derivatives need it).
+
+    At a repeated pair ``w_i == w_j`` the eigenvector (singular vector) derivative is not defined by the gap
+    formula. The pair's entry is set to 0 when the projected (co)tangent ``proj`` vanishes in both entries
+    ``(i, j)`` and ``(j, i)``: every term the entry multiplies is then zero, whatever basis of the eigenspace was
+    chosen, so the result is the derivative (e.g. eigenvalues only, or cotangents that involve only the vectors
+    of simple eigenvalues). Otherwise the entry is NaN: the result depends on that basis, so there is no
+    derivative to report (``proj=None`` means nothing is known: NaN at every repeated pair).
+    """
     n = shape_of(w)[-1]
+    rep = _repeated(w)
     off = ~np.eye(n, dtype=bool)
+    bad = rep & off
+    if proj is not None and bad.any():
+        p0 = np.asarray(base_value(proj))
+        bad = bad & ~((p0 == 0) & (np.swapaxes(p0, -1, -2) == 0))
     d = subtract(reshape(w, tuple(shape_of(w)[:-1]) + (1, n)), reshape(w, tuple(shape_of(w)) + (1,)))
-    return multiply(divide(1.0, add(d, np.where(off, 0.0, 1.0))), off.astype(float))
+    F = multiply(divide(1.0, add(d, rep.astype(float))), (~rep).astype(float))
+    if bad.any():
+        F = add(F, np.where(bad, np.nan, 0.0))
+    return F
+
+
+def _cluster_nan(w, gw):
+    """NaN where a cotangent ``gw`` of ``w`` tells apart entries that are equal (0 elsewhere), as a plain array.
+
+    A function of the eigenvalues (singular values) is differentiable at a repeated one only if it is symmetric
+    in that cluster; its gradient then has equal entries there. Unequal entries mean the derivative does not
+    exist, and ``V diag(gw) V^T`` would be a number that depends on LAPACK's choice of basis.
+    """
+    g0 = np.asarray(base_value(gw), dtype=float)
+    if not g0.size:
+        return None
+    rep = _repeated(w)
+    gs = np.max(np.abs(g0), axis=-1, keepdims=True)[..., None]
+    differ = np.abs(g0[..., None, :] - g0[..., :, None]) > 1e-8 * np.maximum(gs, np.finfo(float).tiny)
+    bad = np.any(rep & differ, axis=-1)
+    return np.where(bad, np.nan, 0.0) if bad.any() else None
+
+
+def _is_zero(x):
+    return not np.any(np.asarray(base_value(x)))
 
 
 def _unpack_eigh(p):
@@ -320,15 +366,21 @@ def _eigh_jvp(t, ans, a):
     w, v = _unpack_eigh(ans)
     da = _sym_from_lower(t)
     m = matmul(mT(v), matmul(da, v))
-    dw = _diag_part(m)
-    dv = matmul(v, multiply(_eigh_F(w), m))
+    dw = _diag_part(m)            # d w_i = v_i^T dA v_i: no gaps involved
+    dv = matmul(v, multiply(_gap_inverse(w, m), m))
     return concatenate_([reshape(dw, tuple(shape_of(dw)[:-1]) + (1, shape_of(dw)[-1])), dv], -2)
 
 
 def _eigh_vjp(g, ans, a):
     w, v = _unpack_eigh(ans)
     gw, gv = _unpack_eigh(g)
-    inner = add(_diag_embed(gw), multiply(_eigh_F(w), matmul(mT(v), gv)))
+    inner = _diag_embed(gw)
+    nan = _cluster_nan(w, gw)
+    if nan is not None:
+        inner = add(inner, _diag_embed(nan))
+    if not _is_zero(gv):          # eigenvalues only: no 1/(w_i - w_j) at all
+        k = matmul(mT(v), gv)
+        inner = add(inner, multiply(_gap_inverse(w, k), k))
     return _lower_adjoint(matmul(v, matmul(inner, mT(v))))
 
 
@@ -419,17 +471,12 @@ def _col(s):
     return reshape(s, tuple(shape_of(s)) + (1,))
 
 
-def _svd_F(s):
-    s2 = multiply(s, s)
-    return _eigh_F(s2)
-
-
 def _svd_jvp(t, ans, a):
     m, _n = shape_of(a)[-2:]
     u, s, v = _unpack_svd(ans, m)
-    F = _svd_F(s)
     dp = matmul(mT(u), matmul(t, v))
-    ds = _diag_part(dp)
+    ds = _diag_part(dp)           # d s_i = u_i^T dA v_i: no gaps involved
+    F = _gap_inverse(multiply(s, s), dp)
     sr, sc = _row(s), _col(s)
     du = matmul(u, multiply(F, add(multiply(dp, sr), multiply(sc, mT(dp)))))
     du = add(du, divide(subtract(matmul(t, v), matmul(u, dp)), sr))
@@ -443,17 +490,26 @@ def _svd_vjp(g, ans, a):
     m, _n = shape_of(a)[-2:]
     u, s, v = _unpack_svd(ans, m)
     gu, gs, gv = _unpack_svd(g, m)
-    F = _svd_F(s)
+    core = _diag_embed(gs)
+    nan = _cluster_nan(s, gs)
+    if nan is not None:
+        core = add(core, _diag_embed(nan))
+    zu, zv = _is_zero(gu), _is_zero(gv)
+    if zu and zv:                 # singular values only: U diag(gs) V^T, no gaps, no 1/s
+        return matmul(u, matmul(core, mT(v)))
     sr, sc = _row(s), _col(s)
     utgu = matmul(mT(u), gu)
     vtgv = matmul(mT(v), gv)
-    core = add(add(multiply(multiply(F, subtract(utgu, mT(utgu))), sr), _diag_embed(gs)),
+    F = _gap_inverse(multiply(s, s), np.abs(base_value(utgu)) + np.abs(base_value(vtgv)))
+    core = add(add(multiply(multiply(F, subtract(utgu, mT(utgu))), sr), core),
                multiply(sc, multiply(F, subtract(vtgv, mT(vtgv)))))
     out = matmul(u, matmul(core, mT(v)))
-    pu = subtract(gu, matmul(u, utgu))                 # (I - U U^T) gU
-    out = add(out, matmul(divide(pu, sr), mT(v)))
-    pv = subtract(gv, matmul(v, vtgv))                 # (I - V V^T) gV
-    out = add(out, matmul(divide(u, sr), mT(pv)))
+    if not zu:
+        pu = subtract(gu, matmul(u, utgu))                 # (I - U U^T) gU
+        out = add(out, matmul(divide(pu, sr), mT(v)))
+    if not zv:
+        pv = subtract(gv, matmul(v, vtgv))                 # (I - V V^T) gV
+        out = add(out, matmul(divide(u, sr), mT(pv)))
     return out
 
 
