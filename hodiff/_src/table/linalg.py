@@ -16,6 +16,7 @@ from ..core.engine import Primitive, base_value, bind, ndim_of, shape_of
 from .contractions import matmul, mT
 from .elementwise import add, divide, multiply, negative, subtract
 from .indexing import getitem, reshape, transpose
+from .reductions import sum_axes
 from .scans import concatenate_
 
 
@@ -184,21 +185,57 @@ def _expand2(g):
     return reshape(g, tuple(shape_of(g)) + (1, 1))
 
 
+def _cofactors(a):
+    """The cofactor matrix ``adj(a)^T`` from the determinants of all minors: no inverse, defined at singular ``a``.
+
+    Each entry is a polynomial in ``a``'s entries, and the minors' determinants go through :func:`det` again, so
+    the result is differentiable to any order. Cost ``n^2`` determinants of order ``n - 1``: used only where
+    ``a`` is singular or nearly so (elsewhere ``det(a) inv(a)^T`` is the same matrix, cheaper).
+    """
+    s = tuple(shape_of(a))
+    n = s[-1]
+    if n == 1:
+        return np.ones(s)
+    keep = np.array([[j for j in range(n) if j != i] for i in range(n)])
+    rows = keep[:, None, :, None]
+    cols = keep[None, :, None, :]
+    minors = getitem(a, (slice(None),) * (len(s) - 2) + (rows, cols))       # (..., n, n, n-1, n-1)
+    sign = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+    return multiply(det(minors), sign)
+
+
+def _nearly_singular(a):
+    a0 = np.asarray(base_value(a), dtype=float)
+    if a0.size == 0:
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.any(~(np.linalg.cond(a0) < 1e8)))
+
+
+def _det_jvp(t, ans, a):
+    if _nearly_singular(a):
+        return sum_axes(multiply(_cofactors(a), t), (-2, -1), False)
+    return multiply(ans, _trace_solve(a, t))
+
+
+def _det_vjp(g, ans, a):
+    if _nearly_singular(a):
+        return multiply(_expand2(g), _cofactors(a))
+    return multiply(_expand2(multiply(g, ans)), mT(inv(a)))
+
+
 _logabsdet = Primitive(
     "logabsdet", lambda a: np.linalg.slogdet(a)[1],
     (lambda t, ans, a: _trace_solve(a, t),),
     (lambda g, ans, a: multiply(_expand2(g), mT(inv(a))),),
     cost=_cubic_cost, domain=_square_domain)
 
-_det = Primitive(
-    "det", np.linalg.det,
-    (lambda t, ans, a: multiply(ans, _trace_solve(a, t)),),
-    (lambda g, ans, a: multiply(_expand2(multiply(g, ans)), mT(inv(a))),),
-    cost=_cubic_cost, domain=_square_domain)
+_det = Primitive("det", np.linalg.det, (_det_jvp,), (_det_vjp,), cost=_cubic_cost, domain=_square_domain)
 
 
 def det(a):
-    """Determinant (its derivative ``det(a) inv(a)^T`` needs ``a`` nonsingular)."""
+    """Determinant; its derivative is the cofactor matrix ``adj(a)^T`` (``det(a) inv(a)^T`` where ``a`` is
+    nonsingular), defined at singular ``a`` too."""
     return bind(_det, a)
 
 
