@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from ..core.engine import Primitive, base_value, bind, ndim_of, shape_of
+from ..core.engine import Box, Primitive, base_value, bind, ndim_of, shape_of
 from .contractions import matmul, mT
 from .elementwise import add, divide, multiply, negative, subtract
 from .indexing import getitem, reshape, transpose
@@ -334,6 +334,44 @@ def cholesky(a):
 # packed factorizations: eigh, qr, svd
 
 
+def _components(x):
+    """Every plain array a value is made of: its base value and, for forward-mode boxes of any level, each
+    level's tangent (batched tangents keep their leading axes). ``None`` when a box of another kind (a reverse
+    Tensor, a Taylor Jet) is among them: what it will be differentiated by is not known here.
+
+    Checks of a (co)tangent for zeros must look at all of these: a cotangent with a zero value can be a batch of
+    nonzero cotangents (``jacrev`` seeds a dual number with a zero primal), and masks read from the value alone
+    would drop them.
+    """
+    if not isinstance(x, Box):
+        return {(): np.asarray(x)}
+    if not hasattr(x, "tangent"):
+        return None
+    p, t = _components(x.primal), _components(x.tangent)
+    if p is None or t is None:
+        return None
+    lv = x._trace.level
+    p.update({(lv,) + k: v for k, v in t.items()})   # keyed by the levels whose tangents were taken
+    return p
+
+
+def _zero_entries(x):
+    """Plain bools of ``x``'s shape: entries that are zero in every component (see :func:`_components`)."""
+    comps = _components(x)
+    shape = tuple(shape_of(x))
+    if comps is None:
+        return np.zeros(shape, dtype=bool)
+    z = np.ones(shape, dtype=bool)
+    for c in comps.values():
+        nz = c != 0
+        z &= ~np.any(nz, axis=tuple(range(nz.ndim - len(shape)))) if nz.ndim > len(shape) else ~nz
+    return z
+
+
+def _is_zero(x):
+    return bool(np.all(_zero_entries(x)))
+
+
 def _repeated(w):
     """Pairs (i, j) of (numerically) equal entries of the last axis of ``w``, the diagonal included (plain bools)."""
     w0 = np.asarray(base_value(w), dtype=float)
@@ -358,8 +396,8 @@ def _gap_inverse(w, proj=None):
     off = ~np.eye(n, dtype=bool)
     bad = rep & off
     if proj is not None and bad.any():
-        p0 = np.asarray(base_value(proj))
-        bad = bad & ~((p0 == 0) & (np.swapaxes(p0, -1, -2) == 0))
+        z = _zero_entries(proj)
+        bad = bad & ~(z & np.swapaxes(z, -1, -2))
     d = subtract(reshape(w, tuple(shape_of(w)[:-1]) + (1, n)), reshape(w, tuple(shape_of(w)) + (1,)))
     F = multiply(divide(1.0, add(d, rep.astype(float))), (~rep).astype(float))
     if bad.any():
@@ -367,25 +405,40 @@ def _gap_inverse(w, proj=None):
     return F
 
 
+def _differ(x):
+    """Plain bools ``(..., n, n)``: pairs of entries of the last axis of ``x`` that differ (relative to its size)."""
+    scale = np.max(np.abs(x), axis=-1, keepdims=True)[..., None]
+    return np.abs(x[..., None, :] - x[..., :, None]) > 1e-8 * np.maximum(scale, np.finfo(float).tiny)
+
+
 def _cluster_nan(w, gw):
-    """NaN where a cotangent ``gw`` of ``w`` tells apart entries that are equal (0 elsewhere), as a plain array.
+    """NaN where a cotangent ``gw`` of ``w`` tells apart entries that are equal (None if it does not), as a plain
+    array.
 
     A function of the eigenvalues (singular values) is differentiable at a repeated one only if it is symmetric
-    in that cluster; its gradient then has equal entries there. Unequal entries mean the derivative does not
-    exist, and ``V diag(gw) V^T`` would be a number that depends on LAPACK's choice of basis.
+    in that cluster; its gradient then has equal entries there, and ``V diag(gw) V^T`` does not depend on the
+    basis LAPACK chose for the eigenspace. Unequal entries mean the derivative does not exist. The same holds
+    for each forward level's tangent of ``gw`` (a batch of cotangents, as ``jacrev`` makes, or the second-order
+    part of ``hessian``), except where that level's tangent of ``w`` itself splits the pair: there the
+    eigenvector tangent of the same level carries the check (``_gap_inverse``).
     """
-    g0 = np.asarray(base_value(gw), dtype=float)
-    if not g0.size:
+    rep = _repeated(w) & ~np.eye(shape_of(w)[-1], dtype=bool)
+    if not rep.any():
         return None
-    rep = _repeated(w)
-    gs = np.max(np.abs(g0), axis=-1, keepdims=True)[..., None]
-    differ = np.abs(g0[..., None, :] - g0[..., :, None]) > 1e-8 * np.maximum(gs, np.finfo(float).tiny)
-    bad = np.any(rep & differ, axis=-1)
-    return np.where(bad, np.nan, 0.0) if bad.any() else None
-
-
-def _is_zero(x):
-    return not np.any(np.asarray(base_value(x)))
+    cg = _components(gw)
+    if cg is None:
+        return np.full(tuple(shape_of(gw)), np.nan)
+    cw = _components(w) or {}
+    bad = False
+    for key, g0 in cg.items():
+        g0 = np.asarray(g0, dtype=float)
+        if not g0.size:
+            continue
+        differ = _differ(g0)
+        if key and key in cw:           # the same level's tangent of w: does it split the pair?
+            differ = differ & ~_differ(np.asarray(cw[key], dtype=float))
+        bad = bad or bool(np.any(rep & differ))
+    return np.full(tuple(shape_of(gw)), np.nan) if bad else None
 
 
 def _unpack_eigh(p):
