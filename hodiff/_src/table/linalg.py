@@ -412,8 +412,8 @@ def _differ(x):
 
 
 def _cluster_nan(w, gw):
-    """NaN where a cotangent ``gw`` of ``w`` tells apart entries that are equal (None if it does not), as a plain
-    array.
+    """A NaN factor (plain, ``(..., 1, 1)``) when a cotangent ``gw`` of ``w`` tells apart entries that are equal;
+    None when it does not. Multiplied in, it reaches every level's tangent (added, it would reach the value only).
 
     A function of the eigenvalues (singular values) is differentiable at a repeated one only if it is symmetric
     in that cluster; its gradient then has equal entries there, and ``V diag(gw) V^T`` does not depend on the
@@ -427,7 +427,7 @@ def _cluster_nan(w, gw):
         return None
     cg = _components(gw)
     if cg is None:
-        return np.full(tuple(shape_of(gw)), np.nan)
+        return np.full(tuple(shape_of(gw)[:-1]) + (1, 1), np.nan)
     cw = _components(w) or {}
     bad = False
     for key, g0 in cg.items():
@@ -438,7 +438,7 @@ def _cluster_nan(w, gw):
         if key and key in cw:           # the same level's tangent of w: does it split the pair?
             differ = differ & ~_differ(np.asarray(cw[key], dtype=float))
         bad = bad or bool(np.any(rep & differ))
-    return np.full(tuple(shape_of(gw)), np.nan) if bad else None
+    return np.full(tuple(shape_of(gw)[:-1]) + (1, 1), np.nan) if bad else None
 
 
 def _unpack_eigh(p):
@@ -467,7 +467,7 @@ def _eigh_vjp(g, ans, a):
     inner = _diag_embed(gw)
     nan = _cluster_nan(w, gw)
     if nan is not None:
-        inner = add(inner, _diag_embed(nan))
+        inner = multiply(inner, nan)
     if not _is_zero(gv):          # eigenvalues only: no 1/(w_i - w_j) at all
         k = matmul(mT(v), gv)
         inner = add(inner, multiply(_gap_inverse(w, k), k))
@@ -583,7 +583,7 @@ def _svd_vjp(g, ans, a):
     core = _diag_embed(gs)
     nan = _cluster_nan(s, gs)
     if nan is not None:
-        core = add(core, _diag_embed(nan))
+        core = multiply(core, nan)
     zu, zv = _is_zero(gu), _is_zero(gv)
     if zu and zv:                 # singular values only: U diag(gs) V^T, no gaps, no 1/s
         return matmul(u, matmul(core, mT(v)))
