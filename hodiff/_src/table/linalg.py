@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from ..core.engine import Box, Primitive, base_value, bind, ndim_of, shape_of
+from ..core.engine import Primitive, base_value, bind, ndim_of, shape_of
 from .contractions import matmul, mT
 from .elementwise import add, divide, multiply, negative, subtract
 from .indexing import getitem, reshape, transpose
 from .reductions import sum_axes
+from .linalg_gaps import cluster_nan, gap_inverse, is_zero
 from .scans import concatenate_
 
 
@@ -334,113 +335,6 @@ def cholesky(a):
 # packed factorizations: eigh, qr, svd
 
 
-def _components(x):
-    """Every plain array a value is made of: its base value and, for forward-mode boxes of any level, each
-    level's tangent (batched tangents keep their leading axes). ``None`` when a box of another kind (a reverse
-    Tensor, a Taylor Jet) is among them: what it will be differentiated by is not known here.
-
-    Checks of a (co)tangent for zeros must look at all of these: a cotangent with a zero value can be a batch of
-    nonzero cotangents (``jacrev`` seeds a dual number with a zero primal), and masks read from the value alone
-    would drop them.
-    """
-    if not isinstance(x, Box):
-        return {(): np.asarray(x)}
-    if not hasattr(x, "tangent"):
-        return None
-    p, t = _components(x.primal), _components(x.tangent)
-    if p is None or t is None:
-        return None
-    lv = x._trace.level
-    p.update({(lv,) + k: v for k, v in t.items()})   # keyed by the levels whose tangents were taken
-    return p
-
-
-def _zero_entries(x):
-    """Plain bools of ``x``'s shape: entries that are zero in every component (see :func:`_components`)."""
-    comps = _components(x)
-    shape = tuple(shape_of(x))
-    if comps is None:
-        return np.zeros(shape, dtype=bool)
-    z = np.ones(shape, dtype=bool)
-    for c in comps.values():
-        nz = c != 0
-        z &= ~np.any(nz, axis=tuple(range(nz.ndim - len(shape)))) if nz.ndim > len(shape) else ~nz
-    return z
-
-
-def _is_zero(x):
-    return bool(np.all(_zero_entries(x)))
-
-
-def _repeated(w):
-    """Pairs (i, j) of (numerically) equal entries of the last axis of ``w``, the diagonal included (plain bools)."""
-    w0 = np.asarray(base_value(w), dtype=float)
-    n = w0.shape[-1]
-    scale = np.max(np.abs(w0), axis=-1, keepdims=True)[..., None] if n else 0.0
-    gap = np.abs(w0[..., None, :] - w0[..., :, None])
-    return gap <= 8 * n * np.finfo(float).eps * np.maximum(scale, np.finfo(float).tiny)
-
-
-def _gap_inverse(w, proj=None):
-    """``F_ij = 1 / (w_j - w_i)`` off the diagonal, as a differentiable function of ``w`` (second derivatives need it).
-
-    At a repeated pair ``w_i == w_j`` the eigenvector (singular vector) derivative is not defined by the gap
-    formula. The pair's entry is set to 0 when the projected (co)tangent ``proj`` vanishes in both entries
-    ``(i, j)`` and ``(j, i)``: every term the entry multiplies is then zero, whatever basis of the eigenspace was
-    chosen, so the result is the derivative (e.g. eigenvalues only, or cotangents that involve only the vectors
-    of simple eigenvalues). Otherwise the entry is NaN: the result depends on that basis, so there is no
-    derivative to report (``proj=None`` means nothing is known: NaN at every repeated pair).
-    """
-    n = shape_of(w)[-1]
-    rep = _repeated(w)
-    off = ~np.eye(n, dtype=bool)
-    bad = rep & off
-    if proj is not None and bad.any():
-        z = _zero_entries(proj)
-        bad = bad & ~(z & np.swapaxes(z, -1, -2))
-    d = subtract(reshape(w, tuple(shape_of(w)[:-1]) + (1, n)), reshape(w, tuple(shape_of(w)) + (1,)))
-    F = multiply(divide(1.0, add(d, rep.astype(float))), (~rep).astype(float))
-    if bad.any():
-        F = add(F, np.where(bad, np.nan, 0.0))
-    return F
-
-
-def _differ(x):
-    """Plain bools ``(..., n, n)``: pairs of entries of the last axis of ``x`` that differ (relative to its size)."""
-    scale = np.max(np.abs(x), axis=-1, keepdims=True)[..., None]
-    return np.abs(x[..., None, :] - x[..., :, None]) > 1e-8 * np.maximum(scale, np.finfo(float).tiny)
-
-
-def _cluster_nan(w, gw):
-    """A NaN factor (plain, ``(..., 1, 1)``) when a cotangent ``gw`` of ``w`` tells apart entries that are equal;
-    None when it does not. Multiplied in, it reaches every level's tangent (added, it would reach the value only).
-
-    A function of the eigenvalues (singular values) is differentiable at a repeated one only if it is symmetric
-    in that cluster; its gradient then has equal entries there, and ``V diag(gw) V^T`` does not depend on the
-    basis LAPACK chose for the eigenspace. Unequal entries mean the derivative does not exist. The same holds
-    for each forward level's tangent of ``gw`` (a batch of cotangents, as ``jacrev`` makes, or the second-order
-    part of ``hessian``), except where that level's tangent of ``w`` itself splits the pair: there the
-    eigenvector tangent of the same level carries the check (``_gap_inverse``).
-    """
-    rep = _repeated(w) & ~np.eye(shape_of(w)[-1], dtype=bool)
-    if not rep.any():
-        return None
-    cg = _components(gw)
-    if cg is None:
-        return np.full(tuple(shape_of(gw)[:-1]) + (1, 1), np.nan)
-    cw = _components(w) or {}
-    bad = False
-    for key, g0 in cg.items():
-        g0 = np.asarray(g0, dtype=float)
-        if not g0.size:
-            continue
-        differ = _differ(g0)
-        if key and key in cw:           # the same level's tangent of w: does it split the pair?
-            differ = differ & ~_differ(np.asarray(cw[key], dtype=float))
-        bad = bad or bool(np.any(rep & differ))
-    return np.full(tuple(shape_of(gw)[:-1]) + (1, 1), np.nan) if bad else None
-
-
 def _unpack_eigh(p):
     nd = ndim_of(p)
     lead = (slice(None),) * (nd - 2)
@@ -457,7 +351,7 @@ def _eigh_jvp(t, ans, a):
     da = _sym_from_lower(t)
     m = matmul(mT(v), matmul(da, v))
     dw = _diag_part(m)            # d w_i = v_i^T dA v_i: no gaps involved
-    dv = matmul(v, multiply(_gap_inverse(w, m), m))
+    dv = matmul(v, multiply(gap_inverse(w, m), m))
     return concatenate_([reshape(dw, tuple(shape_of(dw)[:-1]) + (1, shape_of(dw)[-1])), dv], -2)
 
 
@@ -465,12 +359,12 @@ def _eigh_vjp(g, ans, a):
     w, v = _unpack_eigh(ans)
     gw, gv = _unpack_eigh(g)
     inner = _diag_embed(gw)
-    nan = _cluster_nan(w, gw)
+    nan = cluster_nan(w, gw)
     if nan is not None:
         inner = multiply(inner, nan)
-    if not _is_zero(gv):          # eigenvalues only: no 1/(w_i - w_j) at all
+    if not is_zero(gv):          # eigenvalues only: no 1/(w_i - w_j) at all
         k = matmul(mT(v), gv)
-        inner = add(inner, multiply(_gap_inverse(w, k), k))
+        inner = add(inner, multiply(gap_inverse(w, k), k))
     return _lower_adjoint(matmul(v, matmul(inner, mT(v))))
 
 
@@ -481,7 +375,12 @@ _eigh = Primitive("eigh_packed", _eigh_impl, (_eigh_jvp,), (_eigh_vjp,), cost=_c
 def eigh(a):
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix (reads the lower triangle).
 
-    Derivatives need distinct eigenvalues: at a repeated one the eigenvectors are not differentiable.
+    Derivatives at a repeated eigenvalue: functions of the eigenvalues that are symmetric within each repeated
+    cluster (sums, norms, the trace) get exact first derivatives, and ``d w_i = v_i^T dA v_i`` never divides by a
+    gap. Where the derivative does not exist (one eigenvalue of a cluster on its own, eigenvectors of a cluster)
+    the result is NaN, as it is for second derivatives along directions that split a cluster (see
+    ``linalg_gaps``). Forward mode cannot tell a symmetric function from the rest: its eigenvalue tangent
+    ``diag(V^T dA V)`` is right for the former only.
     """
     return _unpack_eigh(bind(_eigh, a))
 
@@ -566,7 +465,7 @@ def _svd_jvp(t, ans, a):
     u, s, v = _unpack_svd(ans, m)
     dp = matmul(mT(u), matmul(t, v))
     ds = _diag_part(dp)           # d s_i = u_i^T dA v_i: no gaps involved
-    F = _gap_inverse(multiply(s, s), dp)
+    F = gap_inverse(multiply(s, s), dp)
     sr, sc = _row(s), _col(s)
     du = matmul(u, multiply(F, add(multiply(dp, sr), multiply(sc, mT(dp)))))
     du = add(du, divide(subtract(matmul(t, v), matmul(u, dp)), sr))
@@ -581,16 +480,16 @@ def _svd_vjp(g, ans, a):
     u, s, v = _unpack_svd(ans, m)
     gu, gs, gv = _unpack_svd(g, m)
     core = _diag_embed(gs)
-    nan = _cluster_nan(s, gs)
+    nan = cluster_nan(s, gs)
     if nan is not None:
         core = multiply(core, nan)
-    zu, zv = _is_zero(gu), _is_zero(gv)
+    zu, zv = is_zero(gu), is_zero(gv)
     if zu and zv:                 # singular values only: U diag(gs) V^T, no gaps, no 1/s
         return matmul(u, matmul(core, mT(v)))
     sr, sc = _row(s), _col(s)
     utgu = matmul(mT(u), gu)
     vtgv = matmul(mT(v), gv)
-    F = _gap_inverse(multiply(s, s), np.abs(base_value(utgu)) + np.abs(base_value(vtgv)))
+    F = gap_inverse(multiply(s, s), np.abs(base_value(utgu)) + np.abs(base_value(vtgv)))
     core = add(add(multiply(multiply(F, subtract(utgu, mT(utgu))), sr), core),
                multiply(sc, multiply(F, subtract(vtgv, mT(vtgv)))))
     out = matmul(u, matmul(core, mT(v)))
@@ -617,7 +516,9 @@ _svd = Primitive("svd_packed", _svd_impl, (_svd_jvp,), (_svd_vjp,), cost=_cubic_
 def svd(a, full_matrices=True, compute_uv=True):
     """Thin singular value decomposition ``a = U diag(s) Vh`` (numpy's ``linalg.svd``).
 
-    Derivatives need distinct, nonzero singular values. ``full_matrices=True`` is only differentiable for square
+    Derivatives need nonzero singular values. At repeated ones, functions of the singular values that are
+    symmetric within each cluster (e.g. the nuclear norm) get exact first derivatives; where the derivative does
+    not exist the result is NaN (as for :func:`eigh`). ``full_matrices=True`` is only differentiable for square
     matrices (where it equals the thin factorization); pass ``full_matrices=False`` otherwise.
     """
     m, n = shape_of(a)[-2:]
