@@ -31,10 +31,7 @@ finally:
 SEED = 2026
 COUNT = 60
 # Relations that disagree on the current engine, each with its finding (benchmarks/fuzz_findings.md).
-KNOWN = {
-    "jacfwd(jacfwd) = hessian": "finding 1: batched forward-over-forward is wrong through solve, cholesky, qr_packed "
-                                "and other linear-algebra primitives whose matrix argument depends on x",
-}
+KNOWN: dict[str, str] = {}   # finding 1 (jacfwd(jacfwd) through linear algebra) is fixed: tests/test_linalg_robust.py
 
 
 @pytest.fixture(scope="module")

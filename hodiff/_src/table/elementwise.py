@@ -87,13 +87,14 @@ negative = unary_primitive("negative", np.negative, lambda d, ans, x: negative(d
 
 
 def safe_log(x):
-    """log(x) where x > 0 and 0 elsewhere: the d/dy of x**y where it exists (0**y has derivative 0 in y)."""
+    """The ``log(x)`` factor of d/dy x**y: ``log(x)`` for x > 0; 0 at x = 0 (0**y is 0 for y > 0 on both sides,
+    the convention PyTorch and JAX share); NaN for x < 0, where x**y is not defined off the integers."""
     if isinstance(x, (int, float)):   # keep Python numbers weakly typed, so float32 stays float32
-        return float(np.log(x)) if x > 0 else 0.0
+        return float(np.log(x)) if x > 0 else (0.0 if x == 0 else float("nan"))
     xb = base_value(x)
     bad = xb <= 0
     if np.any(bad):
-        return where(bad, 0.0, log(where(bad, 1.0, x)))
+        return where(bad, where(xb == 0, 0.0, np.nan), log(where(bad, 1.0, x)))
     return log(x)
 
 

@@ -15,7 +15,9 @@ import scipy.linalg as sla
 from ..core.engine import Primitive, base_value, bind, ndim_of, shape_of, size_of
 from .contractions import matmul, mT
 from .elementwise import add, divide, multiply, negative, subtract
-from .indexing import getitem, reshape
+from .indexing import getitem, reshape, transpose
+from .reductions import sum_axes
+from .linalg_gaps import cluster_nan, gap_inverse, is_zero
 from .scans import concatenate_
 
 
@@ -75,34 +77,86 @@ def inv(a):
     return bind(_inv, a)
 
 
-def _solve_any(a, rhs, vec):
-    """solve(a, rhs) where rhs holds vectors (``vec``) possibly with leading batch axes numpy would misread."""
-    if vec and ndim_of(rhs) > 1:
-        r = solve(a, reshape(rhs, tuple(shape_of(rhs)) + (1,)))
-        return reshape(r, tuple(shape_of(r)[:-1]))
-    return solve(a, rhs)
+def _pad_stack(t, k, have, want):
+    """Insert unit axes after the ``k`` leading batch axes of ``t`` so its ``have`` stacking axes become ``want``.
+
+    A tangent's batch axes must stay to the left of every stacking axis of the other operands (``b``, ``ans``):
+    left alone, broadcasting would line them up with a stacking axis of the same length instead. Nested
+    forward levels make exactly that case: an inner level's batch of tangents is a stack of right-hand sides to
+    the outer level, while the outer level's tangent of ``a`` has only its own batch axis.
+    """
+    if k == 0 or have >= want:
+        return t
+    s = tuple(shape_of(t))
+    return reshape(t, s[:k] + (1,) * (want - have) + s[k:])
+
+
+def _solve_cols(fn, a, rhs):
+    """``fn(a, rhs)`` for ``rhs`` of shape ``(..., n, c)`` whose leading axes broadcast against ``a``'s stack.
+
+    For an unstacked ``a`` the stacked columns are folded into one ``(n, L)`` right-hand side: one factorization
+    instead of ``L``.
+    """
+    nd = ndim_of(rhs)
+    if ndim_of(a) != 2 or nd <= 2:
+        return fn(a, rhs)
+    s = tuple(shape_of(rhs))
+    front = transpose(rhs, (nd - 2,) + tuple(range(nd - 2)) + (nd - 1,))      # (n, ..., c)
+    r = fn(a, reshape(front, (s[-2], -1)))
+    r = reshape(r, (shape_of(r)[0],) + s[:-2] + (s[-1],))
+    return transpose(r, tuple(range(1, nd - 1)) + (0, nd - 1))
+
+
+def _as_cols(x, vec):
+    return reshape(x, tuple(shape_of(x)) + (1,)) if vec else x
+
+
+def _from_cols(x, vec):
+    return reshape(x, tuple(shape_of(x)[:-1])) if vec else x
+
+
+def _rhs_rule(fn, t, ans, a, b):
+    """``fn(a, t)``: the tangent of ``a x = b``'s solution along the tangent ``t`` of ``b`` (batch axes leading)."""
+    vec = ndim_of(b) == 1
+    k = ndim_of(t) - ndim_of(b)
+    out_stack = ndim_of(ans) - (1 if vec else 2)
+    tc = _pad_stack(_as_cols(t, vec), k, ndim_of(b) - (1 if vec else 2), out_stack)
+    return _from_cols(_solve_cols(fn, a, tc), vec)
+
+
+def _matrix_rule(fn, mask, t, ans, a, b):
+    """``-fn(a, mask(t) ans)``: the tangent of ``a x = b``'s solution along the tangent ``t`` of ``a``."""
+    vec = ndim_of(b) == 1
+    k = ndim_of(t) - ndim_of(a)
+    out_stack = ndim_of(ans) - (1 if vec else 2)
+    tp = _pad_stack(mask(t), k, ndim_of(a) - 2, out_stack)
+    return negative(_from_cols(_solve_cols(fn, a, matmul(tp, _as_cols(ans, vec))), vec))
 
 
 def _solve_jvp_a(t, ans, a, b):
-    vec = ndim_of(b) == 1
-    tx = matmul(t, ans)
-    return negative(_solve_any(a, tx, vec))
+    return _matrix_rule(solve, _same, t, ans, a, b)
 
 
 def _solve_jvp_b(t, ans, a, b):
-    return _solve_any(a, t, ndim_of(b) == 1)
+    return _rhs_rule(solve, t, ans, a, b)
 
 
 def _solve_vjp_b(g, ans, a, b):
-    return _solve_any(mT(a), g, ndim_of(b) == 1)
+    return _from_cols(_solve_cols(solve, mT(a), _as_cols(g, ndim_of(b) == 1)), ndim_of(b) == 1)
+
+
+def _outer_neg(gb, ans, vec, mask):
+    """``-mask(gb ans^T)``: the cotangent of ``a`` from the cotangent ``gb`` of ``b``."""
+    return negative(mask(matmul(_as_cols(gb, vec), mT(_as_cols(ans, vec)))))
 
 
 def _solve_vjp_a(g, ans, a, b):
-    gb = _solve_vjp_b(g, ans, a, b)
-    if ndim_of(b) == 1:
-        return negative(multiply(reshape(gb, tuple(shape_of(gb)) + (1,)),
-                                 reshape(ans, tuple(shape_of(ans)[:-1]) + (1, shape_of(ans)[-1]))))
-    return negative(matmul(gb, mT(ans)))
+    vec = ndim_of(b) == 1
+    return _outer_neg(_solve_vjp_b(g, ans, a, b), ans, vec, _same)
+
+
+def _same(x):
+    return x
 
 
 def _solve_domain(rng):
@@ -128,21 +182,57 @@ def _expand2(g):
     return reshape(g, tuple(shape_of(g)) + (1, 1))
 
 
+def _cofactors(a):
+    """The cofactor matrix ``adj(a)^T`` from the determinants of all minors: no inverse, defined at singular ``a``.
+
+    Each entry is a polynomial in ``a``'s entries, and the minors' determinants go through :func:`det` again, so
+    the result is differentiable to any order. Cost ``n^2`` determinants of order ``n - 1``: used only where
+    ``a`` is singular or nearly so (elsewhere ``det(a) inv(a)^T`` is the same matrix, cheaper).
+    """
+    s = tuple(shape_of(a))
+    n = s[-1]
+    if n == 1:
+        return np.ones(s)
+    keep = np.array([[j for j in range(n) if j != i] for i in range(n)])
+    rows = keep[:, None, :, None]
+    cols = keep[None, :, None, :]
+    minors = getitem(a, (slice(None),) * (len(s) - 2) + (rows, cols))       # (..., n, n, n-1, n-1)
+    sign = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+    return multiply(det(minors), sign)
+
+
+def _nearly_singular(a):
+    a0 = np.asarray(base_value(a), dtype=float)
+    if a0.size == 0:
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.any(~(np.linalg.cond(a0) < 1e8)))
+
+
+def _det_jvp(t, ans, a):
+    if _nearly_singular(a):
+        return sum_axes(multiply(_cofactors(a), t), (-2, -1), False)
+    return multiply(ans, _trace_solve(a, t))
+
+
+def _det_vjp(g, ans, a):
+    if _nearly_singular(a):
+        return multiply(_expand2(g), _cofactors(a))
+    return multiply(_expand2(multiply(g, ans)), mT(inv(a)))
+
+
 _logabsdet = Primitive(
     "logabsdet", lambda a: np.linalg.slogdet(a)[1],
     (lambda t, ans, a: _trace_solve(a, t),),
     (lambda g, ans, a: multiply(_expand2(g), mT(inv(a))),),
     cost=_cubic_cost, domain=_square_domain)
 
-_det = Primitive(
-    "det", np.linalg.det,
-    (lambda t, ans, a: multiply(ans, _trace_solve(a, t)),),
-    (lambda g, ans, a: multiply(_expand2(multiply(g, ans)), mT(inv(a))),),
-    cost=_cubic_cost, domain=_square_domain)
+_det = Primitive("det", np.linalg.det, (_det_jvp,), (_det_vjp,), cost=_cubic_cost, domain=_square_domain)
 
 
 def det(a):
-    """Determinant (its derivative ``det(a) inv(a)^T`` needs ``a`` nonsingular)."""
+    """Determinant; its derivative is the cofactor matrix ``adj(a)^T`` (``det(a) inv(a)^T`` where ``a`` is
+    nonsingular), defined at singular ``a`` too."""
     return bind(_det, a)
 
 
@@ -168,36 +258,25 @@ def _tri_mask(x, lower):
     return multiply(x, np.tril(np.ones(s)) if lower else np.triu(np.ones(s)))
 
 
-def _tri_any(a, rhs, vec, lower):
-    if vec and ndim_of(rhs) > 1 and ndim_of(a) == 2:   # batch of vectors: one solve with them as columns
-        r = solve_triangular(a, mT(reshape(rhs, (-1, shape_of(rhs)[-1]))), lower=lower)
-        return reshape(mT(r), tuple(shape_of(rhs)))
-    if vec and ndim_of(rhs) > 1:
-        r = solve_triangular(a, reshape(rhs, tuple(shape_of(rhs)) + (1,)), lower=lower)
-        return reshape(r, tuple(shape_of(r)[:-1]))
-    return solve_triangular(a, rhs, lower=lower)
+def _tri_solver(lower):
+    return lambda a, r: solve_triangular(a, r, lower=lower)
 
 
 def _tri_jvp_a(t, ans, a, b, lower):
-    return negative(_tri_any(a, matmul(_tri_mask(t, lower), ans), ndim_of(b) == 1, lower))
+    return _matrix_rule(_tri_solver(lower), lambda m: _tri_mask(m, lower), t, ans, a, b)
 
 
 def _tri_jvp_b(t, ans, a, b, lower):
-    return _tri_any(a, t, ndim_of(b) == 1, lower)
+    return _rhs_rule(_tri_solver(lower), t, ans, a, b)
 
 
 def _tri_vjp_b(g, ans, a, b, lower):
-    return _tri_any(mT(a), g, ndim_of(b) == 1, not lower)
+    vec = ndim_of(b) == 1
+    return _from_cols(_solve_cols(_tri_solver(not lower), mT(a), _as_cols(g, vec)), vec)
 
 
 def _tri_vjp_a(g, ans, a, b, lower):
-    gb = _tri_vjp_b(g, ans, a, b, lower)
-    if ndim_of(b) == 1:
-        outer = multiply(reshape(gb, tuple(shape_of(gb)) + (1,)),
-                         reshape(ans, tuple(shape_of(ans)[:-1]) + (1, shape_of(ans)[-1])))
-    else:
-        outer = matmul(gb, mT(ans))
-    return negative(_tri_mask(outer, lower))
+    return _outer_neg(_tri_vjp_b(g, ans, a, b, lower), ans, ndim_of(b) == 1, lambda m: _tri_mask(m, lower))
 
 
 def _tri_domain(rng):
@@ -252,14 +331,6 @@ def cholesky(a):
 # packed factorizations: eigh, qr, svd
 
 
-def _eigh_F(w):
-    """The gap matrix as a differentiable function of the eigenvalues (needed for second derivatives)."""
-    n = shape_of(w)[-1]
-    off = ~np.eye(n, dtype=bool)
-    d = subtract(reshape(w, tuple(shape_of(w)[:-1]) + (1, n)), reshape(w, tuple(shape_of(w)) + (1,)))
-    return multiply(divide(1.0, add(d, np.where(off, 0.0, 1.0))), off.astype(float))
-
-
 def _unpack_eigh(p):
     nd = ndim_of(p)
     lead = (slice(None),) * (nd - 2)
@@ -275,15 +346,21 @@ def _eigh_jvp(t, ans, a):
     w, v = _unpack_eigh(ans)
     da = _sym_from_lower(t)
     m = matmul(mT(v), matmul(da, v))
-    dw = _diag_part(m)
-    dv = matmul(v, multiply(_eigh_F(w), m))
+    dw = _diag_part(m)            # d w_i = v_i^T dA v_i: no gaps involved
+    dv = matmul(v, multiply(gap_inverse(w, m), m))
     return concatenate_([reshape(dw, tuple(shape_of(dw)[:-1]) + (1, shape_of(dw)[-1])), dv], -2)
 
 
 def _eigh_vjp(g, ans, a):
     w, v = _unpack_eigh(ans)
     gw, gv = _unpack_eigh(g)
-    inner = add(_diag_embed(gw), multiply(_eigh_F(w), matmul(mT(v), gv)))
+    inner = _diag_embed(gw)
+    nan = cluster_nan(w, gw)
+    if nan is not None:
+        inner = multiply(inner, nan)
+    if not is_zero(gv):          # eigenvalues only: no 1/(w_i - w_j) at all
+        k = matmul(mT(v), gv)
+        inner = add(inner, multiply(gap_inverse(w, k), k))
     return _lower_adjoint(matmul(v, matmul(inner, mT(v))))
 
 
@@ -294,7 +371,12 @@ _eigh = Primitive("eigh_packed", _eigh_impl, (_eigh_jvp,), (_eigh_vjp,), cost=_c
 def eigh(a):
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix (reads the lower triangle).
 
-    Derivatives need distinct eigenvalues: at a repeated one the eigenvectors are not differentiable.
+    Derivatives at a repeated eigenvalue: functions of the eigenvalues that are symmetric within each repeated
+    cluster (sums, norms, the trace) get exact first derivatives, and ``d w_i = v_i^T dA v_i`` never divides by a
+    gap. Where the derivative does not exist (one eigenvalue of a cluster on its own, eigenvectors of a cluster)
+    the result is NaN, as it is for second derivatives along directions that split a cluster (see
+    ``linalg_gaps``). Forward mode cannot tell a symmetric function from the rest: its eigenvalue tangent
+    ``diag(V^T dA V)`` is right for the former only.
     """
     return _unpack_eigh(bind(_eigh, a))
 
@@ -374,17 +456,12 @@ def _col(s):
     return reshape(s, tuple(shape_of(s)) + (1,))
 
 
-def _svd_F(s):
-    s2 = multiply(s, s)
-    return _eigh_F(s2)
-
-
 def _svd_jvp(t, ans, a):
     m, _n = shape_of(a)[-2:]
     u, s, v = _unpack_svd(ans, m)
-    F = _svd_F(s)
     dp = matmul(mT(u), matmul(t, v))
-    ds = _diag_part(dp)
+    ds = _diag_part(dp)           # d s_i = u_i^T dA v_i: no gaps involved
+    F = gap_inverse(multiply(s, s), dp)
     sr, sc = _row(s), _col(s)
     du = matmul(u, multiply(F, add(multiply(dp, sr), multiply(sc, mT(dp)))))
     du = add(du, divide(subtract(matmul(t, v), matmul(u, dp)), sr))
@@ -398,17 +475,26 @@ def _svd_vjp(g, ans, a):
     m, _n = shape_of(a)[-2:]
     u, s, v = _unpack_svd(ans, m)
     gu, gs, gv = _unpack_svd(g, m)
-    F = _svd_F(s)
+    core = _diag_embed(gs)
+    nan = cluster_nan(s, gs)
+    if nan is not None:
+        core = multiply(core, nan)
+    zu, zv = is_zero(gu), is_zero(gv)
+    if zu and zv:                 # singular values only: U diag(gs) V^T, no gaps, no 1/s
+        return matmul(u, matmul(core, mT(v)))
     sr, sc = _row(s), _col(s)
     utgu = matmul(mT(u), gu)
     vtgv = matmul(mT(v), gv)
-    core = add(add(multiply(multiply(F, subtract(utgu, mT(utgu))), sr), _diag_embed(gs)),
+    F = gap_inverse(multiply(s, s), np.abs(base_value(utgu)) + np.abs(base_value(vtgv)))
+    core = add(add(multiply(multiply(F, subtract(utgu, mT(utgu))), sr), core),
                multiply(sc, multiply(F, subtract(vtgv, mT(vtgv)))))
     out = matmul(u, matmul(core, mT(v)))
-    pu = subtract(gu, matmul(u, utgu))                 # (I - U U^T) gU
-    out = add(out, matmul(divide(pu, sr), mT(v)))
-    pv = subtract(gv, matmul(v, vtgv))                 # (I - V V^T) gV
-    out = add(out, matmul(divide(u, sr), mT(pv)))
+    if not zu:
+        pu = subtract(gu, matmul(u, utgu))                 # (I - U U^T) gU
+        out = add(out, matmul(divide(pu, sr), mT(v)))
+    if not zv:
+        pv = subtract(gv, matmul(v, vtgv))                 # (I - V V^T) gV
+        out = add(out, matmul(divide(u, sr), mT(pv)))
     return out
 
 
@@ -426,7 +512,9 @@ _svd = Primitive("svd_packed", _svd_impl, (_svd_jvp,), (_svd_vjp,), cost=_cubic_
 def svd(a, full_matrices=True, compute_uv=True):
     """Thin singular value decomposition ``a = U diag(s) Vh`` (numpy's ``linalg.svd``).
 
-    Derivatives need distinct, nonzero singular values. ``full_matrices=True`` is only differentiable for square
+    Derivatives need nonzero singular values. At repeated ones, functions of the singular values that are
+    symmetric within each cluster (e.g. the nuclear norm) get exact first derivatives; where the derivative does
+    not exist the result is NaN (as for :func:`eigh`). ``full_matrices=True`` is only differentiable for square
     matrices (where it equals the thin factorization); pass ``full_matrices=False`` otherwise.
     """
     m, n = shape_of(a)[-2:]

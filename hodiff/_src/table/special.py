@@ -58,7 +58,9 @@ arctanh = _unary_d("arctanh", np.arctanh, lambda ans, x: divide(1.0, subtract(1.
                    domain=(-0.9, 0.9))
 erf = _unary_d("erf", sp.erf, lambda ans, x: multiply(_TWO_OVER_SQRT_PI, exp(negative(multiply(x, x)))))
 erfc = _unary_d("erfc", sp.erfc, lambda ans, x: multiply(-_TWO_OVER_SQRT_PI, exp(negative(multiply(x, x)))))
-expit = _unary_d("expit", sp.expit, lambda ans, x: multiply(ans, subtract(1.0, ans)), domain=(-4.0, 4.0))
+# expit' = expit(x) expit(-x): the same as ans (1 - ans), without the cancellation in 1 - ans where expit
+# saturates, which the rule's own derivatives (second order and up) would inherit
+expit = _unary_d("expit", sp.expit, lambda ans, x: multiply(ans, expit(negative(x))), domain=(-4.0, 4.0))
 logit = _unary_d("logit", sp.logit, lambda ans, x: divide(1.0, multiply(x, subtract(1.0, x))), domain=(0.1, 0.9))
 ndtr = _unary_d("ndtr", sp.ndtr, lambda ans, x: divide(exp(multiply(-0.5, multiply(x, x))), _SQRT_2PI))
 # d log Phi(x) = phi(x) / Phi(x), formed in logs so it stays finite far in the left tail

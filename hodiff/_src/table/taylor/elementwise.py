@@ -40,6 +40,7 @@ from .series import (
     s_square,
     s_sub,
     sq_coeff,
+    sum_terms,
     unary_series,
 )
 
@@ -62,12 +63,27 @@ unary_series("sinh", lambda x, ans, p: s_sincos(x, s0=ans, hyperbolic=True)[0])
 unary_series("cosh", lambda x, ans, p: s_sincos(x, c0=ans, hyperbolic=True)[1])
 unary_series("sqrt", lambda x, ans, p: s_sqrt(x, y0=ans))
 unary_series("cbrt", lambda x, ans, p: s_pow_const(x, 1.0 / 3.0, y0=ans))
-# y' = g(y) x': tan' = 1 + tan^2, tanh' = 1 - tanh^2, expit' = expit - expit^2
+# y' = g(y) x': tan' = 1 + tan^2, tanh' = 1 - tanh^2, expit' = expit expit(-x)
 unary_series("tan", lambda x, ans, p: s_self_ode(ans, x, lambda y, m: c_add(1.0 if m == 0 else None,
                                                                               sq_coeff(y, m))))
 unary_series("tanh", lambda x, ans, p: s_self_ode(ans, x, lambda y, m: c_sub(1.0 if m == 0 else None,
                                                                                sq_coeff(y, m))))
-unary_series("expit", lambda x, ans, p: s_self_ode(ans, x, lambda y, m: c_sub(y[m], sq_coeff(y, m))))
+
+
+def _expit_series(x, ans):
+    # y' = y (1 - y) x' with 1 - y = expit(-x): its constant term from expit(-x_0) and y_0 - y_0^2 never formed,
+    # so the coefficients keep their relative accuracy where expit saturates (|x| of 30 and more)
+    d0 = P.subtract(PM.expit(P.negative(x[0])), ans)            # (1 - y_0) - y_0 = -tanh(x_0 / 2)
+
+    def g(y, m):
+        if m == 0:
+            return P.multiply(ans, PM.expit(P.negative(x[0])))
+        mid = sum_terms(P.multiply(y[j], y[m - j]) for j in range(1, m) if y[j] is not None and y[m - j] is not None)
+        return c_sub(None if y[m] is None else P.multiply(y[m], d0), mid)
+    return s_self_ode(ans, x, g)
+
+
+unary_series("expit", lambda x, ans, p: _expit_series(x, ans))
 
 
 def _ode_unary(name, dseries):

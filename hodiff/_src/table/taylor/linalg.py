@@ -5,7 +5,9 @@ The series arithmetic and the registry are in ``series.py``.
 from __future__ import annotations
 
 from ... import table as P
-from ...core.engine import ndim_of
+import numpy as np
+
+from ...core.engine import ndim_of, shape_of
 from .. import linalg as PL
 from .series import (
     TAYLOR_RULES,
@@ -74,15 +76,36 @@ def _t_logabsdet(ans, xs, primals, params, K):
     return s_integrate(ans, _logdet_derivative(xs[0]))[1:]
 
 
+def _det_series(a, ans=None):
+    """Series of ``det A(t)`` from the series ``a`` of ``A(t)`` (same length)."""
+    y0 = PL.det(a[0]) if ans is None else ans
+    if len(a) == 1:
+        return [y0]
+    if not PL._nearly_singular(a[0]):
+        # det' = det * g with g = tr(A^-1 A')
+        g = _logdet_derivative(a)
+        d = [y0]
+        for k in range(1, len(a)):
+            s = sum_terms(P.multiply(d[j], g[k - 1 - j]) for j in range(k)
+                          if d[j] is not None and g[k - 1 - j] is not None)
+            d.append(c_scale(s, 1.0 / k))
+        return d
+    # singular A(0): det' = sum(cof(A) * A'), the cofactors' series from the minors' determinants (no inverse)
+    n = shape_of(a[0])[-1]
+    if n == 1:
+        cof = [np.ones(tuple(shape_of(a[0])))] + [None] * (len(a) - 2)
+    else:
+        keep = np.array([[j for j in range(n) if j != i] for i in range(n)])
+        idx = (slice(None),) * (ndim_of(a[0]) - 2) + (keep[:, None, :, None], keep[None, :, None, :])
+        sign = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+        minors = [None if c is None else P.getitem(c, idx) for c in a[:-1]]
+        cof = [None if c is None else P.multiply(c, sign) for c in _det_series(minors)]
+    return s_integrate(y0, s_mul(cof, s_deriv(a), op=lambda c, d: P.sum_axes(P.multiply(c, d), (-2, -1), False)))
+
+
 @register("det")
 def _t_det(ans, xs, primals, params, K):
-    # det' = det * g with g = tr(A^-1 A')
-    g = _logdet_derivative(xs[0])
-    d = [ans]
-    for k in range(1, K + 1):
-        s = sum_terms(P.multiply(d[j], g[k - 1 - j]) for j in range(k) if d[j] is not None and g[k - 1 - j] is not None)
-        d.append(c_scale(s, 1.0 / k))
-    return d[1:]
+    return _det_series(xs[0], ans)[1:]
 
 
 @register("cholesky")

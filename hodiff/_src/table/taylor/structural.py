@@ -52,6 +52,8 @@ def _multilinear(prim):
     """``y_k = sum over degree splits j_1 + ... + j_m = k of prim(x1_{j_1}, ..., xm_{j_m})`` (a Cauchy product)."""
     def rule(ans, xs, primals, params, K):
         moving = [i for i, s in enumerate(xs) if not is_const(s)]
+        if not moving:      # every argument constant (a Jet whose higher coefficients are all None)
+            return [None] * K
         out = []
         for k in range(1, K + 1):
             terms = []
@@ -73,6 +75,10 @@ def _multilinear(prim):
 
 def _splits(k, m):
     """All ``m``-tuples of non-negative integers summing to ``k``."""
+    if m <= 0:
+        if k == 0 and m == 0:
+            yield ()
+        return
     if m == 1:
         yield (k,)
         return
