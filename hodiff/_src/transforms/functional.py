@@ -9,6 +9,7 @@ number whose tangent is the Hessian-vector product (forward-over-reverse). Trans
 from __future__ import annotations
 
 import functools
+from typing import Any, Callable
 
 import numpy as np
 
@@ -18,16 +19,22 @@ from ..core.engine import Box, base_value, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.backward import backprop
 from ..interpreters.reverse import ReverseTrace, Tensor
-from .boundary import (as_input, as_output, check_argnums, eye_chunk, float_dtype, float_zeros_like, scalar_seed,
+from ..core.pytree import flatten, unflatten
+from ..core.pytree_nest import layout, nest_jacobian
+from .boundary import (arg_leaves, as_input, as_output, check_argnums, check_chunk_size, check_fits, eye_chunk,
+                       float_dtype, float_zeros_like, fresh, output_leaves, rebuild, refuse_complex, scalar_seed,
                        unbox_aux)
 
 __all__ = ["grad", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "value_and_grad", "vjp"]
 
 
-def value_and_grad(f, argnums=0, has_aux=False):
+def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+                   has_aux: bool = False) -> Callable[..., Any]:
     """Return a function giving ``(f(*args), gradient of f)`` in one reverse sweep.
 
-    ``f`` must return a scalar (or ``(scalar, aux)`` with ``has_aux=True``). See :func:`grad`.
+    ``f`` must return a scalar, or an array with exactly one element (or ``(scalar, aux)`` with ``has_aux=True``;
+    ``aux`` may be any pytree). The differentiated arguments may be pytrees; each gradient has its argument's
+    structure. See :func:`grad`.
 
     Examples
     --------
@@ -37,15 +44,17 @@ def value_and_grad(f, argnums=0, has_aux=False):
     """
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
-        single, nums = check_argnums(argnums, len(args))
+        single, nums = check_argnums(argnums, len(args), "grad")
         trace = ReverseTrace()
         try:
             args = list(args)
-            boxes = []
+            boxes, tds = [], []
             for i in nums:
-                b = Tensor._make(as_input(args[i], "grad"), trace, True)
-                args[i] = b
-                boxes.append(b)
+                lv, td = arg_leaves(args[i], "grad", f, i)
+                bs = [Tensor._make(v, trace, True) for v in lv]
+                args[i] = rebuild(td, bs)
+                boxes.append(bs)
+                tds.append(td)
             res = f(*args, **kwargs)
             aux = None
             if has_aux:
@@ -56,16 +65,18 @@ def value_and_grad(f, argnums=0, has_aux=False):
             val, seed = scalar_seed(res, trace, "grad")
             found = {}
             if type(res) is Tensor and res._trace is trace and res.requires_grad:
-                found = backprop([res._node], [seed], targets=[b._node for b in boxes], tape=trace.tape)
-            grads = [found[id(b._node)][1] if id(b._node) in found else float_zeros_like(b._value) for b in boxes]
+                found = backprop([res._node], [seed], targets=[b._node for bs in boxes for b in bs], tape=trace.tape)
+            grads = [rebuild(td, [as_output(found[id(b._node)][1]) if id(b._node) in found
+                                  else as_output(float_zeros_like(b._value)) for b in bs])
+                     for bs, td in zip(boxes, tds)]
         finally:
             trace.alive = False
-        g = as_output(grads[0]) if single else tuple(as_output(g) for g in grads)
+        g = grads[0] if single else tuple(grads)
         return ((as_output(val), aux), g) if has_aux else (as_output(val), g)
     return value_and_grad_f
 
 
-def grad(f, argnums=0, has_aux=False):
+def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable[..., Any]:
     """Return a function computing the gradient of the scalar function ``f`` by reverse mode.
 
     For ``f: R^n -> R`` (any input shape), ``grad(f)(x)`` is the array of ``df/dx_i``, of ``x``'s shape, at the cost
@@ -74,9 +85,11 @@ def grad(f, argnums=0, has_aux=False):
     Parameters
     ----------
     f : callable
-        Returns a scalar (0-d) value; with ``has_aux=True``, a pair ``(scalar, aux)``.
+        Returns a scalar (0-d, or an array with exactly one element); with ``has_aux=True``, a pair
+        ``(scalar, aux)``.
     argnums : int or tuple of int
-        Which positional arguments to differentiate with respect to; a tuple gives a tuple of gradients.
+        Which positional arguments to differentiate with respect to; a tuple gives a tuple of gradients. Each
+        argument may be a pytree (dicts, lists, tuples, namedtuples of arrays): its gradient has its structure.
     has_aux : bool
         Return ``(gradient, aux)``.
 
@@ -97,19 +110,40 @@ def grad(f, argnums=0, has_aux=False):
     return grad_f
 
 
-def _map_out(out, fn):
-    if isinstance(out, (list, tuple)):
-        return type(out)(_map_out(o, fn) for o in out)
-    return fn(out)
+def _tangent_leaves(p_lv, td, t, what):
+    """The tangent leaves matching the primal leaves ``p_lv`` (structure ``td``): same structure, same shapes, real
+    on a real point."""
+    if td is None:
+        t_lv = [t]
+    else:
+        t_lv, ttd = flatten(t)
+        if ttd != td:
+            raise ValueError(f"{what}: the tangent has structure {ttd!r}, the primal {td!r}")
+    out = []
+    for p, v in zip(p_lv, t_lv):
+        refuse_complex(v, p, what)
+        v = v if isinstance(v, Box) else np.asarray(v, dtype=np.result_type(base_value(p), np.float32))
+        if tuple(shape_of(v)) != tuple(shape_of(p)):
+            raise ValueError(f"{what}: tangent shape {tuple(shape_of(v))} does not match primal shape "
+                             f"{tuple(shape_of(p))}")
+        out.append(v)
+    return out
 
 
-def jvp(f, primals, tangents):
+def jvp(f: Callable[..., Any], primals: tuple | list, tangents: tuple | list) -> tuple[Any, Any]:
     """Forward mode: ``(f(*primals), J(primals) @ tangents)`` in one pass with dual numbers.
 
     Parameters
     ----------
     primals, tangents : tuple
-        The point and a direction for each argument (same shapes).
+        The point and a direction for each argument (same structures and shapes). Each argument may be a pytree;
+        its tangent then has the same structure.
+
+    Returns
+    -------
+    out, tangent_out
+        ``f(*primals)`` and its directional derivative, both with the structure of ``f``'s output (an array or a
+        pytree of arrays); new arrays, never the caller's own buffers.
 
     Examples
     --------
@@ -122,33 +156,35 @@ def jvp(f, primals, tangents):
     if len(primals) != len(tangents):
         raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
     trace = ForwardTrace()
+    ins = []
     try:
-        duals = []
-        for p, t in zip(primals, tangents):
-            p = as_input(p, "jvp")
-            t = t if isinstance(t, Box) else np.asarray(t, dtype=np.result_type(base_value(p), np.float32))
-            if tuple(shape_of(t)) != tuple(shape_of(p)):
-                raise ValueError(f"jvp: tangent shape {tuple(shape_of(t))} does not match primal shape "
-                                 f"{tuple(shape_of(p))}")
-            duals.append(Dual(p, t, trace))
-        out = f(*duals)
+        args = []
+        for i, (p, t) in enumerate(zip(primals, tangents)):
+            p_lv, td = arg_leaves(p, "jvp", f, i)
+            t_lv = _tangent_leaves(p_lv, td, t, "jvp")
+            ins += p_lv + t_lv
+            args.append(rebuild(td, [Dual(a, b, trace) for a, b in zip(p_lv, t_lv)]))
+        out = f(*args)
     finally:
         trace.alive = False
-
-    def split(o):
+    o_lv, otd = output_leaves(out, "jvp")
+    ps, ts = [], []
+    for o in o_lv:
         if type(o) is Dual and o._trace is trace:
-            return as_output(o.primal), as_output(o.tangent)
-        return as_output(o), as_output(float_zeros_like(o))
-    pairs = _map_out(out, split)
-    if isinstance(out, (list, tuple)):
-        return type(out)(p[0] for p in pairs), type(out)(p[1] for p in pairs)
-    return pairs
+            ps.append(fresh(as_output(o.primal), *ins))
+            ts.append(fresh(as_output(o.tangent), *ins))
+        else:
+            ps.append(fresh(as_output(o), *ins))
+            ts.append(as_output(float_zeros_like(o)))
+    return rebuild(otd, ps), rebuild(otd, ts)
 
 
-def vjp(f, *primals):
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     """Reverse mode: ``(f(*primals), vjp_fn)`` where ``vjp_fn(g)`` returns the tuple of ``g^T J`` per argument.
 
-    ``f`` is recorded once; ``vjp_fn`` can be called many times (each call is one backward sweep).
+    ``f`` is recorded once; ``vjp_fn`` can be called many times (each call is one backward sweep). Arguments and
+    output may be pytrees: ``g`` has the output's structure and each result its argument's. The point is copied
+    at the call, so later writes into the caller's arrays do not reach ``vjp_fn``.
 
     Examples
     --------
@@ -159,29 +195,48 @@ def vjp(f, *primals):
     """
     trace = ReverseTrace()
     try:
-        boxes = [Tensor._make(as_input(p, "vjp"), trace, True) for p in primals]
-        out = f(*boxes)
+        args, boxes, tds = [], [], []
+        for i, p in enumerate(primals):
+            lv, td = arg_leaves(p, "vjp", f, i, copy=True)
+            bs = [Tensor._make(v, trace, True) for v in lv]
+            args.append(rebuild(td, bs))
+            boxes.append(bs)
+            tds.append(td)
+        out = f(*args)
     finally:
         trace.alive = False
-    is_box = type(out) is Tensor and out._trace is trace
-    val = out._value if is_box else out
-    shape = tuple(shape_of(val))
+    o_lv, otd = output_leaves(out, "vjp")
+    live = [type(o) is Tensor and o._trace is trace and o.requires_grad for o in o_lv]
+    vals = [o._value if (type(o) is Tensor and o._trace is trace) else o for o in o_lv]
+    shapes = [tuple(shape_of(v)) for v in vals]
+    targets = [b._node for bs in boxes for b in bs]
 
     def vjp_fn(g):
-        if tuple(shape_of(g)) != shape:
-            raise ValueError(f"vjp_fn: the cotangent has shape {tuple(shape_of(g))}; the output has shape {shape}")
-        found = (backprop([out._node], [g], targets=[b._node for b in boxes], retain_graph=True, tape=trace.tape)
-                 if is_box and out.requires_grad else {})
-        return tuple(as_output(found[id(b._node)][1]) if id(b._node) in found else as_output(float_zeros_like(b._value))
-                     for b in boxes)
-    return as_output(val), vjp_fn
+        if otd is None:
+            g_lv = [g]
+        else:
+            g_lv, gtd = flatten(g)
+            if gtd != otd:
+                raise ValueError(f"vjp_fn: the cotangent has structure {gtd!r}; the output has {otd!r}")
+        for gi, shape in zip(g_lv, shapes):
+            if tuple(shape_of(gi)) != shape:
+                raise ValueError(f"vjp_fn: the cotangent has shape {tuple(shape_of(gi))}; the output has shape {shape}")
+        roots = [(o._node, gi.copy() if type(gi) is np.ndarray else gi) for o, gi, lv in zip(o_lv, g_lv, live) if lv]
+        found = (backprop([r[0] for r in roots], [r[1] for r in roots], targets=targets, retain_graph=True,
+                          tape=trace.tape) if roots else {})
+        return tuple(rebuild(td, [as_output(found[id(b._node)][1]) if id(b._node) in found
+                                  else as_output(float_zeros_like(b._value)) for b in bs])
+                     for bs, td in zip(boxes, tds))
+    return rebuild(otd, [fresh(as_output(v), *primals) for v in vals]), vjp_fn
 
 
-def hvp(f, x, v):
+def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     """Hessian-vector product ``H(x) v`` of a scalar function by forward-over-reverse (Pearlmutter's trick).
 
     ``x`` is wrapped in a dual number with tangent ``v`` and the gradient is taken by reverse mode over it: the
     gradient comes back as a dual whose tangent is ``H v``. Costs a small constant times one gradient, whatever n.
+    ``x`` may be a pytree; ``v`` then has its structure, and so has the result. A complex ``v`` at a real ``x`` is
+    refused (complex derivatives are not supported).
 
     Examples
     --------
@@ -193,22 +248,19 @@ def hvp(f, x, v):
     fwd = ForwardTrace()
     rev = ReverseTrace()
     try:
-        x = as_input(x, "hvp")
-        v = v if isinstance(v, Box) else np.asarray(v, dtype=np.result_type(base_value(x), np.float32))
-        if tuple(shape_of(v)) != tuple(shape_of(x)):
-            raise ValueError(f"hvp: v has shape {tuple(shape_of(v))} but x has shape {tuple(shape_of(x))}")
-        box = Tensor._make(Dual(x, v, fwd), rev, True)
-        out = f(box)
+        lv, td = arg_leaves(x, "hvp", f, 0)
+        vs = _tangent_leaves(lv, td, v, "hvp")
+        boxes = [Tensor._make(Dual(a, b, fwd), rev, True) for a, b in zip(lv, vs)]
+        out = f(rebuild(td, boxes))
         _, seed = scalar_seed(out, rev, "hvp")
         # only H v, the tangent of the gradient, is wanted: the gradient's own primal work is skipped where it can be
-        found = (backprop([out._node], [seed], targets=[box._node], tape=rev.tape, tangent_of=fwd)
+        found = (backprop([out._node], [seed], targets=[b._node for b in boxes], tape=rev.tape, tangent_of=fwd)
                  if type(out) is Tensor and out._trace is rev else {})
     finally:
         rev.alive = False
         fwd.alive = False
-    if id(box._node) in found:
-        return as_output(found[id(box._node)][1])
-    return as_output(float_zeros_like(x))
+    return rebuild(td, [as_output(found[id(b._node)][1]) if id(b._node) in found else as_output(float_zeros_like(a))
+                        for b, a in zip(boxes, lv)])
 
 
 def jacfwd(f, argnums=0, chunk_size=None):
