@@ -19,13 +19,15 @@ from ..core.engine import Box, base_value, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.backward import backprop
 from ..interpreters.reverse import ReverseTrace, Tensor
-from ..core.pytree import flatten, unflatten
-from ..core.pytree_nest import layout, nest_jacobian
+from ..core.pytree import flatten, structure, unflatten
+from ..core.pytree_nest import Layout, layout, nest_jacobian
 from .boundary import (arg_leaves, as_input, as_output, check_argnums, check_chunk_size, check_fits, eye_chunk,
-                       float_dtype, float_zeros_like, fresh, output_leaves, rebuild, refuse_complex, scalar_seed,
+                       float_dtype, float_zeros_like, fresh, _root_name, output_leaves, rebuild, refuse_complex, scalar_seed,
                        unbox_aux)
 
-__all__ = ["grad", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "value_and_grad", "vjp"]
+_LEAF = structure(0.0)
+
+__all__ = ["flat_problem", "nest_result", "grad", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "value_and_grad", "vjp"]
 
 
 def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
@@ -263,10 +265,67 @@ def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
                         for b, a in zip(boxes, lv)])
 
 
-def jacfwd(f, argnums=0, chunk_size=None):
+class _Flat:
+    """``f`` as a function of one array: the differentiated arguments (a pytree, raveled into one vector by
+    ``lay``, or one array when ``lay`` is None) go in, the output comes out raveled when it is a pytree (its layout
+    is kept in ``out_layout``) or as it is when it is one array. A class, not a closure, so that process pools
+    can pickle it."""
+
+    def __init__(self, f, args, kwargs, nums, single, lay, what):
+        self.f, self.args, self.kwargs, self.nums, self.single = f, args, kwargs, nums, single
+        self.lay, self.what, self.out_layout = lay, what, None
+
+    def __call__(self, x):
+        a = list(self.args)
+        t = x if self.lay is None else self.lay.unravel(x)
+        if self.single:
+            a[self.nums[0]] = t
+        else:
+            for k, i in enumerate(self.nums):
+                a[i] = t[k]
+        out = self.f(*a, **self.kwargs)
+        lv, td = output_leaves(out, self.what)
+        if td is None:
+            self.out_layout = None
+            return out
+        self.out_layout = Layout(td, [tuple(shape_of(o)) for o in lv], [float_dtype(o) for o in lv])
+        return S.concatenate([N.reshape(o, (-1,)) for o in lv]) if lv else np.zeros(0)
+
+
+def flat_problem(f, args, kwargs, single, nums, what):
+    """``(fl, x)``: the differentiated arguments of ``f`` as one array ``x`` (the argument itself when it is one
+    array, else the raveled pytree, leaves checked by path) and ``fl``, ``f`` as a function of it (a :class:`_Flat`).
+    Used by every transform that works on one vector: Jacobians, Hessians, operators, optimizers, checks."""
+    if single and isinstance(args[nums[0]], (np.ndarray, float, np.floating, Box)):
+        return _Flat(f, args, kwargs, nums, single, None, what), as_input(args[nums[0]], what)
+    tree = args[nums[0]] if single else tuple(args[i] for i in nums)
+    try:
+        lay = layout(tree, what, _root_name(f, nums[0]) if single else "args")
+    except TypeError as e:
+        raise TypeError(str(e).replace("a raveled vector needs floating-point leaves", "derivatives need "
+                                       "floating-point leaves")) from None
+    return _Flat(f, args, kwargs, nums, single, lay, what), lay.ravel(tree)
+
+
+def nest_result(J, fl, x, out_shape):
+    """Rebuild a Jacobian of shape ``out_shape + x.shape`` (from :func:`flat_problem`'s ``fl`` and ``x``) with the
+    output's structure outside and the input's inside; a plain array when both are single arrays."""
+    if fl.lay is None and fl.out_layout is None:
+        return J
+    xshape = tuple(shape_of(x))
+    in_lay = fl.lay or Layout(_LEAF, [xshape], [float_dtype(x)])
+    out_lay = fl.out_layout or Layout(_LEAF, [tuple(out_shape)], [float_dtype(x)])
+    return nest_jacobian(np.reshape(J, (out_lay.size, in_lay.size)), out_lay, in_lay)
+
+
+def jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+           chunk_size: int | None = None) -> Callable[..., Any]:
     """Jacobian by forward mode: all n directions at once as one batched dual pass (or ``chunk_size`` at a time).
 
     Returns an array of shape ``f(x).shape + x.shape``. Best when n (inputs) is small compared with outputs.
+    Arguments and outputs may be pytrees: the result nests the output's structure outside and the differentiated
+    arguments' inside (a tuple of them for a tuple ``argnums``), each block of shape ``out_leaf.shape +
+    in_leaf.shape``.
 
     Examples
     --------
@@ -275,88 +334,109 @@ def jacfwd(f, argnums=0, chunk_size=None):
     array([[2., 0.],
            [0., 4.]])
     """
+    chunk_size = check_chunk_size(chunk_size, "jacfwd")
+
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        single, nums = check_argnums(argnums, len(args))
-        if not single:
-            return tuple(jacfwd(f, i, chunk_size)(*args, **kwargs) for i in nums)
-        i = nums[0]
-        x = as_input(args[i], "jacfwd")
-        xshape = tuple(shape_of(x))
-        n = int(np.prod(xshape, dtype=np.int64))
-        step = n if not chunk_size else int(chunk_size)
-        pieces, oshape = [], None
-        for start in range(0, max(n, 1), max(step, 1)):
-            k = min(step, n - start)
-            trace = ForwardTrace(batch=k)
-            try:
-                a = list(args)
-                a[i] = Dual(x, eye_chunk(n, start, k, xshape, float_dtype(x)), trace)
-                out = f(*a, **kwargs)
-            finally:
-                trace.alive = False
-            if type(out) is Dual and out._trace is trace:
-                oshape, t = tuple(shape_of(out.primal)), out.tangent
-            else:
-                oshape = tuple(shape_of(out))
-                t = np.zeros((k,) + oshape, dtype=float_dtype(x))
-            pieces.append(t)
-        t = pieces[0] if len(pieces) == 1 else S.concatenate(pieces, axis=0)
-        m = int(np.prod(oshape, dtype=np.int64))
-        return as_output(N.reshape(N.transpose(N.reshape(t, (n, m))), oshape + xshape))
+        single, nums = check_argnums(argnums, len(args), "jacfwd")
+        fl, x = flat_problem(f, args, kwargs, single, nums, "jacfwd")
+        J, oshape = _jacfwd_array(fl, x, chunk_size)
+        return nest_result(J, fl, x, oshape)
     return jac
 
 
-def jacrev(f, argnums=0, chunk_size=None):
+def _jacfwd_array(fl, x, chunk_size):
+    """The Jacobian of the one-array function ``fl`` at ``x``, shape ``out.shape + x.shape``, and ``out.shape``."""
+    xshape = tuple(shape_of(x))
+    n = int(np.prod(xshape, dtype=np.int64))
+    if n == 0:                                       # no directions: the output's shape from one plain call
+        oshape = tuple(shape_of(fl(x)))
+        return np.zeros(oshape + xshape, dtype=float_dtype(x)), oshape
+    step = n if not chunk_size else chunk_size
+    pieces, oshape = [], None
+    for start in range(0, n, step):
+        k = min(step, n - start)
+        trace = ForwardTrace(batch=k)
+        try:
+            out = fl(Dual(x, eye_chunk(n, start, k, xshape, float_dtype(x)), trace))
+        finally:
+            trace.alive = False
+        if type(out) is Dual and out._trace is trace:
+            oshape, t = tuple(shape_of(out.primal)), out.tangent
+        else:
+            oshape = tuple(shape_of(out))
+            t = np.zeros((k,) + oshape, dtype=float_dtype(x))
+        if start == 0 and k < n:
+            check_fits(oshape + xshape, float_dtype(x), "jacfwd")
+        pieces.append(t)
+    t = pieces[0] if len(pieces) == 1 else S.concatenate(pieces, axis=0)
+    m = int(np.prod(oshape, dtype=np.int64))
+    return as_output(N.reshape(N.transpose(N.reshape(t, (n, m))), oshape + xshape)), oshape
+
+
+def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+           chunk_size: int | None = None) -> Callable[..., Any]:
     """Jacobian by reverse mode: f is recorded once, then one backward sweep carries all output directions.
 
     The cotangent seed is a batched dual number holding the identity, so all m rows come out of one sweep (or
     ``chunk_size`` rows per sweep). Returns an array of shape ``f(x).shape + x.shape``. For a scalar ``f`` this is
-    the gradient. Best when m (outputs) is small compared with inputs.
+    the gradient. Best when m (outputs) is small compared with inputs. Pytrees nest as in :func:`jacfwd`. An empty
+    input or output gives an empty Jacobian of the right shape.
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> hd.jacrev(lambda p: p["a"] * p["b"])({"a": np.array([1.0, 2.0]), "b": 3.0})["b"]
+    array([1., 2.])
     """
+    chunk_size = check_chunk_size(chunk_size, "jacrev")
+
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        single, nums = check_argnums(argnums, len(args))
-        if not single:
-            return tuple(jacrev(f, i, chunk_size)(*args, **kwargs) for i in nums)
-        i = nums[0]
-        rev = ReverseTrace()
-        try:
-            a = list(args)
-            x = as_input(args[i], "jacrev")
-            box = Tensor._make(x, rev, True)
-            a[i] = box
-            out = f(*a, **kwargs)
-        finally:
-            rev.alive = False
-        xshape = tuple(shape_of(x))
-        is_box = type(out) is Tensor and out._trace is rev
-        val = out._value if is_box else out
-        oshape = tuple(shape_of(val))
-        if not is_box:
-            return as_output(np.zeros(oshape + xshape, dtype=float_dtype(x)))
-        if oshape == ():
-            found = backprop([out._node], [np.ones((), dtype=float_dtype(val))], targets=[box._node], tape=rev.tape)
-            return as_output(found[id(box._node)][1]) if id(box._node) in found else as_output(float_zeros_like(x))
-        m = int(np.prod(oshape, dtype=np.int64))
-        step = m if not chunk_size else int(chunk_size)
-        rows = []
-        for start in range(0, m, step):
-            k = min(step, m - start)
-            fwd = ForwardTrace(batch=k)
-            try:
-                seed = Dual(np.zeros(oshape, dtype=float_dtype(val)),
-                            eye_chunk(m, start, k, oshape, float_dtype(val)), fwd)
-                found = backprop([out._node], [seed], targets=[box._node], retain_graph=start + k < m,
-                                 tape=rev.tape)
-            finally:
-                fwd.alive = False
-            g = found[id(box._node)][1] if id(box._node) in found else None
-            rows.append(g.tangent if type(g) is Dual and g._trace is fwd
-                        else np.zeros((k,) + xshape, dtype=float_dtype(x)))
-        t = rows[0] if len(rows) == 1 else S.concatenate(rows, axis=0)
-        return as_output(N.reshape(t, oshape + xshape))
+        single, nums = check_argnums(argnums, len(args), "jacrev")
+        fl, x = flat_problem(f, args, kwargs, single, nums, "jacrev")
+        J, oshape = _jacrev_array(fl, x, chunk_size)
+        return nest_result(J, fl, x, oshape)
     return jac
+
+
+def _jacrev_array(fl, x, chunk_size):
+    """The Jacobian of the one-array function ``fl`` at ``x`` by reverse mode, and ``out.shape``."""
+    rev = ReverseTrace()
+    try:
+        box = Tensor._make(x, rev, True)
+        out = fl(box)
+    finally:
+        rev.alive = False
+    xshape = tuple(shape_of(x))
+    is_box = type(out) is Tensor and out._trace is rev
+    val = out._value if is_box else out
+    oshape = tuple(shape_of(val))
+    m = int(np.prod(oshape, dtype=np.int64))
+    check_fits(oshape + xshape, float_dtype(x), "jacrev")
+    if not is_box or m == 0:
+        return as_output(np.zeros(oshape + xshape, dtype=float_dtype(x))), oshape
+    if oshape == ():
+        found = backprop([out._node], [np.ones((), dtype=float_dtype(val))], targets=[box._node], tape=rev.tape)
+        g = found[id(box._node)][1] if id(box._node) in found else float_zeros_like(x)
+        return as_output(g), oshape
+    step = m if not chunk_size else chunk_size
+    rows = []
+    for start in range(0, m, step):
+        k = min(step, m - start)
+        fwd = ForwardTrace(batch=k)
+        try:
+            seed = Dual(np.zeros(oshape, dtype=float_dtype(val)),
+                        eye_chunk(m, start, k, oshape, float_dtype(val)), fwd)
+            found = backprop([out._node], [seed], targets=[box._node], retain_graph=start + k < m,
+                             tape=rev.tape)
+        finally:
+            fwd.alive = False
+        g = found[id(box._node)][1] if id(box._node) in found else None
+        rows.append(g.tangent if type(g) is Dual and g._trace is fwd
+                    else np.zeros((k,) + xshape, dtype=float_dtype(x)))
+    t = rows[0] if len(rows) == 1 else S.concatenate(rows, axis=0)
+    return as_output(N.reshape(t, oshape + xshape)), oshape
 
 
 jacobian = jacrev
