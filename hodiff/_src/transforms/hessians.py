@@ -204,6 +204,9 @@ def hessian_on_executor(f: Callable[..., Any], argnums: int = 0, chunk_size: int
     evaluates with the other arguments held fixed (they travel with each task, so they must pickle for processes)."""
     chunk_size = check_chunk_size(chunk_size, "hessian")
     check_executor(executor, "hessian")
+    if isinstance(argnums, (tuple, list)):
+        raise TypeError("hessian(..., executor=...) differentiates with respect to one argument: pass an int "
+                        "argnums (that argument may be a pytree)")
 
     @functools.wraps(f)
     def hess(*args, **kwargs):
