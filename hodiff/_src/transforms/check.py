@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 from scipy import differentiate
 
+from ..core.pytree_nest import layout
 from .functional import grad, hvp
 from .hessians import hessian
 
