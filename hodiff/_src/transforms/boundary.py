@@ -25,7 +25,7 @@ from ..core.pytree_nest import check_leaves
 
 __all__ = ["arg_leaves", "as_input", "as_output", "available_memory", "check_argnums", "check_chunk_size",
            "check_executor", "check_fits", "eye_chunk", "float_dtype", "float_zeros_like", "fresh", "output_leaves",
-           "rebuild", "refuse_complex", "scalar_seed", "unbox_aux"]
+           "rebuild", "refuse_complex", "scalar_seed", "snapshot_constants", "unbox_aux"]
 
 
 def as_input(x, what):
@@ -269,3 +269,39 @@ def fresh(a: Any, *inputs: Any) -> Any:
             if type(x) is np.ndarray and np.may_share_memory(a, x):
                 return a.copy()
     return a
+
+
+def snapshot_constants(nodes: list) -> int:
+    """Copy the plain arrays a recording saved as constants, so that a function handed back to the caller (``vjp``'s
+    ``vjp_fn``) does not see later writes into arrays ``f`` captured from its closure.
+
+    Walks the tape back from ``nodes``; in each entry, an argument that is not traced (not at a parent position) and
+    is a writeable numpy array is replaced by a copy. Traced arguments are values computed during the recording (or
+    the copied point), which nobody else holds. Returns the bytes copied: the memory this costs, at most the size of
+    the constants the rules saved (a captured matrix ``A`` in ``A @ x`` is copied once per use)."""
+    seen, stack, copied = set(), list(nodes), 0
+    memo: dict[int, np.ndarray] = {}
+    nd = np.ndarray
+    while stack:
+        node = stack.pop()
+        key = id(node)
+        if key in seen:
+            continue
+        seen.add(key)
+        parents = node._parents
+        args = node._args
+        if args is not None and any(type(a) is nd for a in args):
+            traced = {k for k, _ in parents} if parents else ()
+            new = list(args)
+            for k, a in enumerate(args):
+                if type(a) is nd and k not in traced and a.flags.writeable and a.size:
+                    c = memo.get(id(a))
+                    if c is None:
+                        c = memo[id(a)] = a.copy()
+                        copied += a.nbytes
+                    new[k] = c
+            node._args = type(args)(new) if isinstance(args, tuple) else new
+        if parents:
+            for _, p in parents:
+                stack.append(p)
+    return copied

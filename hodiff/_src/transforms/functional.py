@@ -22,7 +22,7 @@ from ..interpreters.reverse import ReverseTrace, Tensor
 from ..core.pytree import flatten, structure, unflatten
 from ..core.pytree_nest import Layout, layout, nest_jacobian
 from .boundary import (arg_leaves, as_input, as_output, check_argnums, check_chunk_size, check_fits, eye_chunk,
-                       float_dtype, float_zeros_like, fresh, _root_name, output_leaves, rebuild, refuse_complex, scalar_seed,
+                       float_dtype, float_zeros_like, fresh, _root_name, snapshot_constants, output_leaves, rebuild, refuse_complex, scalar_seed,
                        unbox_aux)
 
 _LEAF = structure(0.0)
@@ -185,8 +185,9 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     """Reverse mode: ``(f(*primals), vjp_fn)`` where ``vjp_fn(g)`` returns the tuple of ``g^T J`` per argument.
 
     ``f`` is recorded once; ``vjp_fn`` can be called many times (each call is one backward sweep). Arguments and
-    output may be pytrees: ``g`` has the output's structure and each result its argument's. The point is copied
-    at the call, so later writes into the caller's arrays do not reach ``vjp_fn``.
+    output may be pytrees: ``g`` has the output's structure and each result its argument's. The point, and the
+    arrays ``f`` captured that the recording saved, are copied at the call, so later writes into the caller's arrays
+    do not reach ``vjp_fn``.
 
     Examples
     --------
@@ -212,6 +213,8 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     vals = [o._value if (type(o) is Tensor and o._trace is trace) else o for o in o_lv]
     shapes = [tuple(shape_of(v)) for v in vals]
     targets = [b._node for bs in boxes for b in bs]
+    # the point was copied above; the constants f captured are copied here (see snapshot_constants for the cost)
+    snapshot_constants([o._node for o, lv in zip(o_lv, live) if lv])
 
     def vjp_fn(g):
         if otd is None:
