@@ -102,7 +102,6 @@ def test_linearize_ignores_later_writes_to_the_point():
     np.testing.assert_allclose(fn(np.ones(2)), [2.0, 4.0])
 
 
-@pytest.mark.xfail(strict=True, reason=ALIAS)
 def test_linearize_ignores_later_writes_to_a_captured_constant():
     c = np.array([3.0, 4.0])
     x = np.array([1.0, 2.0])

@@ -25,7 +25,7 @@ from ..core.pytree_nest import check_leaves
 
 __all__ = ["arg_leaves", "as_input", "as_output", "available_memory", "check_argnums", "check_chunk_size",
            "check_executor", "check_fits", "eye_chunk", "float_dtype", "float_zeros_like", "fresh", "output_leaves",
-           "rebuild", "refuse_complex", "scalar_seed", "snapshot_constants", "unbox_aux"]
+           "rebuild", "refuse_complex", "scalar_seed", "snapshot_constants", "snapshot_program", "unbox_aux"]
 
 
 def as_input(x, what):
@@ -271,14 +271,39 @@ def fresh(a: Any, *inputs: Any) -> Any:
     return a
 
 
+def snapshot_program(program: Any) -> int:
+    """As :func:`snapshot_constants`, for a linearized program: every constant array argument of its steps is
+    replaced by a copy. Returns the bytes copied. The memory kept is only that of arrays someone else still holds
+    (the caller's captured arrays): values computed during the recording (``cos(x)``) were held by the program
+    alone, so their originals are freed as their copies replace them."""
+    memo: dict[int, np.ndarray] = {}
+    copied, steps = 0, []
+    for step in program._steps:
+        args, subs = step[2], step[4]
+        slots = {i for i, _ in subs}
+        new = None
+        for k, a in enumerate(args):
+            if type(a) is np.ndarray and k not in slots and a.size and a.flags.writeable:
+                new = list(args) if new is None else new
+                c = memo.get(id(a))
+                if c is None:
+                    c = memo[id(a)] = a.copy()
+                    copied += a.nbytes
+                new[k] = c
+        steps.append(step if new is None else step[:2] + (type(args)(new),) + step[3:])
+    program._steps = steps
+    return copied
+
+
 def snapshot_constants(nodes: list) -> int:
     """Copy the plain arrays a recording saved as constants, so that a function handed back to the caller (``vjp``'s
     ``vjp_fn``) does not see later writes into arrays ``f`` captured from its closure.
 
     Walks the tape back from ``nodes``; in each entry, an argument that is not traced (not at a parent position) and
     is a writeable numpy array is replaced by a copy. Traced arguments are values computed during the recording (or
-    the copied point), which nobody else holds. Returns the bytes copied: the memory this costs, at most the size of
-    the constants the rules saved (a captured matrix ``A`` in ``A @ x`` is copied once per use)."""
+    the copied point), which nobody else holds. Returns the bytes copied. The memory kept is that of the arrays
+    someone else still holds (a captured matrix ``A`` in ``A @ x``, once); a constant made inside ``f`` was held
+    by the tape alone, and its original is freed when the copy replaces it."""
     seen, stack, copied = set(), list(nodes), 0
     memo: dict[int, np.ndarray] = {}
     nd = np.ndarray

@@ -15,7 +15,7 @@ from ..core.engine import Box, base_value, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.linearize import LinearBox, LinearProgram, LinearTrace, compile_steps
 from ..core.pytree import flatten
-from .boundary import arg_leaves, as_input, as_output, output_leaves, rebuild, refuse_complex
+from .boundary import arg_leaves, as_input, as_output, output_leaves, rebuild, refuse_complex, snapshot_program
 
 __all__ = ["linearize", "record"]
 
@@ -159,6 +159,7 @@ def linearize(f: Callable[..., Any], *primals: Any, batch: int | None = None) ->
         return tuple(lv)
     _, _, primal_outs, _, program = record(f_leaves, [v for lv in leaves for v in lv], None, batch)
     otd = out_def[0]
+    snapshot_program(program)          # constants f captured: later writes into them must not reach jvp_fn
     n_in = len(primals)
     shapes, dtypes = iter(program.in_shapes), iter(program.in_dtypes)
     per_arg = [[(next(shapes), next(dtypes)) for _ in range(c)] for c in counts]
