@@ -175,3 +175,35 @@ def test_tensor_does_not_read_its_source_array_later():
     d[:] = 0.0
     (t * t).sum().backward()
     np.testing.assert_allclose(t.grad.numpy(), [2.0, 4.0])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# captured constants after the recording, and pytree points
+
+
+def test_hessian_operator_ignores_writes_to_a_captured_constant_after_a_product():
+    c = np.array([1.0, 2.0])
+    H = hd.hessian_operator(lambda x: np.sum(c * x ** 2), np.ones(2))
+    np.testing.assert_allclose(H @ np.ones(2), [2.0, 4.0])
+    c[:] = 9.0
+    np.testing.assert_allclose(H @ np.ones(2), [2.0, 4.0])
+
+
+def test_vjp_fn_ignores_later_writes_to_a_pytree_point():
+    p = {"a": np.array([1.0, 2.0]), "b": [np.array(3.0)]}
+    _, fn = hd.vjp(lambda p: p["a"] * p["b"][0], p)
+    p["a"][:] = 0.0
+    p["b"][0][...] = 0.0
+    (g,) = fn(np.ones(2))
+    np.testing.assert_allclose(g["a"], [3.0, 3.0])
+    np.testing.assert_allclose(g["b"][0], 3.0)
+
+
+def test_linearize_ignores_later_writes_to_a_pytree_point_and_captured_matrix():
+    A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    p = {"x": np.array([0.1, 0.2])}
+    _, fn = hd.linearize(lambda p: np.sin(A @ p["x"]), p)
+    want = np.cos(A @ np.array([0.1, 0.2])) * (A @ np.ones(2))
+    A[:] = 0.0
+    p["x"][:] = 5.0
+    np.testing.assert_allclose(fn({"x": np.ones(2)}), want)

@@ -14,7 +14,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from ..core.pytree import map as tree_map
 from ..core.pytree_nest import layout
-from .boundary import as_input
+from .boundary import as_input, snapshot_program
 from .functional import value_and_grad
 from .linearize import record
 
@@ -98,6 +98,7 @@ class HessianOperator(LinearOperator):
         """Record the linearized gradient for ``batch`` tangents (None: one); return H applied to ``tangent``."""
         _, _, primals, touts, program = record(self._vg, (self._x,), None if tangent is None else (tangent,),
                                                 batch, keep=(1,))
+        snapshot_program(program)     # constants f captured: later writes into them must not reach H @ v
         self.n_recordings += 1
         if self._value is None:
             self._value = float(primals[0])
