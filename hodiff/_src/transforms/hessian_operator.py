@@ -83,7 +83,7 @@ class HessianOperator(LinearOperator):
         # snapshots: later writes into the caller's arrays must reach neither .value/.grad nor H @ v
         self._args = tree_map(_snapshot, tuple(args))
         self._kwargs = tree_map(_snapshot, dict(kwargs or {}))
-        self._programs = {}          # batch size (None: one vector) -> LinearProgram
+        self._programs: dict[Any, Any] = {}   # batch size (None: one vector) -> LinearProgram
         self._max_programs = int(max_programs)
         self._value = self._grad = None
         self.n_recordings = 0

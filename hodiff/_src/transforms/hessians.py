@@ -198,8 +198,8 @@ def _call_with(f, args, kwargs, i, x):
     return f(*a, **kwargs)
 
 
-def hessian_on_executor(f: Callable[..., Any], argnums: int = 0, chunk_size: int | None = None,
-                        executor: Any = None) -> Callable[..., Any]:
+def hessian_on_executor(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+                        chunk_size: int | None = None, executor: Any = None) -> Callable[..., Any]:
     """``hd.hessian(f, argnums, chunk_size, executor=...)``: the function of ``*args`` that :func:`hessian_chunks`
     evaluates with the other arguments held fixed (they travel with each task, so they must pickle for processes)."""
     chunk_size = check_chunk_size(chunk_size, "hessian")

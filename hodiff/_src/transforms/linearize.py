@@ -184,5 +184,5 @@ def linearize(f: Callable[..., Any], *primals: Any, batch: int | None = None) ->
                                      f"{shape}")
                 ts.append(v)
         return rebuild(otd, list(_finish(program, program(*ts), True, list)))
-    jvp_fn.program = program
+    jvp_fn.program = program  # type: ignore[attr-defined]
     return rebuild(otd, [as_output(p) for p in primal_outs]), jvp_fn

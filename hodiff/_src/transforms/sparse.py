@@ -247,8 +247,9 @@ class _RaveledArg:
         return self.f(*a, **kwargs)
 
 
-def sparse_hessian(f: Callable[..., Any], argnums: int = 0, pattern: Any = None, coloring: Any = None,
-                   reuse: bool = False, piecewise_linear: bool = False) -> Callable[..., Any]:
+def sparse_hessian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, pattern: Any = None,
+                   coloring: Any = None, reuse: bool = False,
+                   piecewise_linear: bool = False) -> Callable[..., Any]:
     """Transform: ``sparse_hessian(f)(x, *args)`` is :func:`hessian_sparse` of ``f`` at ``x``.
 
     ``x`` may be a pytree: the sparse Hessian is then that of ``f`` on the raveled vector (shape ``(n, n)`` with
@@ -258,7 +259,7 @@ def sparse_hessian(f: Callable[..., Any], argnums: int = 0, pattern: Any = None,
     the same size (valid when ``f``'s control flow does not depend on the point). The cached
     :class:`SparseHessian` is available as the returned function's ``.cache`` attribute.
     """
-    cache = {}
+    cache: dict[Any, SparseHessian] = {}
 
     if isinstance(argnums, (tuple, list)):
         raise TypeError("a sparse Hessian is taken with respect to one argument: argnums must be an int (that "
@@ -280,5 +281,5 @@ def sparse_hessian(f: Callable[..., Any], argnums: int = 0, pattern: Any = None,
             if reuse:
                 cache[(n, key)] = sh
         return sh(x, *args, **kwargs)
-    hess.cache = cache
+    hess.cache = cache  # type: ignore[attr-defined]
     return hess
