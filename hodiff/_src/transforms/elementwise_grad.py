@@ -145,7 +145,8 @@ def elementwise_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         the same element of the input(s) only (``np.tanh``, ``lambda x: x * np.exp(-x ** 2)``, ...).
     argnums : int or tuple of int
         Which positional argument(s) to differentiate. An argument may be a pytree: ``f`` then returns a pytree of
-        the same structure and shapes, elementwise leaf by leaf, and the result has that structure. With a tuple, returns a tuple: the elementwise partial
+        the same structure and shapes, elementwise leaf by leaf, and the result has that structure. With a tuple,
+        returns a tuple: the elementwise partial
         derivatives with respect to each (every one must have the output's shape).
     check : bool
         Verify that ``f`` is elementwise at this point with one forward pass in a random direction (see the module

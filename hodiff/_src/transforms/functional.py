@@ -21,9 +21,9 @@ from ..interpreters.backward import backprop
 from ..interpreters.reverse import ReverseTrace, Tensor
 from ..core.pytree import flatten, structure, unflatten
 from ..core.pytree_nest import Layout, layout, nest_jacobian
-from .boundary import (arg_leaves, as_input, as_output, check_argnums, check_chunk_size, check_fits, eye_chunk,
-                       float_dtype, float_zeros_like, fresh, _root_name, snapshot_constants, output_leaves, rebuild, refuse_complex, scalar_seed,
-                       unbox_aux)
+from .boundary import (_root_name, arg_leaves, as_input, as_output, check_argnums, check_chunk_size, check_fits,
+                       eye_chunk, float_dtype, float_zeros_like, fresh, output_leaves, rebuild, refuse_complex,
+                       scalar_seed, snapshot_constants, unbox_aux)
 
 _LEAF = structure(0.0)
 

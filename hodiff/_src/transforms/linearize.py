@@ -126,8 +126,9 @@ def linearize(f: Callable[..., Any], *primals: Any, batch: int | None = None) ->
         ``jvp_fn(*tangents)``, one tangent per primal, of the primal's shape (``(batch,) +`` it with ``batch``),
         returns ``J tangents`` with ``out``'s structure. It keeps the recorded constants (memory of the order of
         what the tangent computation reads) and can be called any number of times; ``jvp_fn.program`` is the
-        recorded :class:`~hodiff._src.interpreters.linearize.LinearProgram`. The point and the constant arrays the recording kept (among them
-        arrays ``f`` closes over) are copied, so later writes into the caller's arrays do not change the replay.
+        recorded :class:`~hodiff._src.interpreters.linearize.LinearProgram`. The point and the constant arrays
+        the recording kept (among them arrays ``f`` closes over) are copied, so later writes into the caller's
+        arrays do not change the replay.
 
     Examples
     --------
