@@ -196,7 +196,7 @@ def arg_leaves(x: Any, what: str, f: Any = None, i: int | None = None, copy: boo
     function handed back to the caller does not see later writes into the caller's arrays."""
     if isinstance(x, _PLAIN_LEAF) or isinstance(x, Box):
         x = as_input(x, what)
-        return [x.copy() if copy and type(x) is np.ndarray else x], None
+        return [x.copy(order="K") if copy and type(x) is np.ndarray else x], None
     try:
         lv, td = check_leaves(x, what, "x")
     except TypeError:
@@ -204,7 +204,7 @@ def arg_leaves(x: Any, what: str, f: Any = None, i: int | None = None, copy: boo
         raise
     lv = [as_input(v, what) for v in lv]
     if copy:
-        lv = [v.copy() if type(v) is np.ndarray else v for v in lv]
+        lv = [v.copy(order="K") if type(v) is np.ndarray else v for v in lv]
     return lv, td
 
 
@@ -287,7 +287,7 @@ def snapshot_program(program: Any) -> int:
                 new = list(args) if new is None else new
                 c = memo.get(id(a))
                 if c is None:
-                    c = memo[id(a)] = a.copy()
+                    c = memo[id(a)] = a.copy(order="K")
                     copied += a.nbytes
                 new[k] = c
         steps.append(step if new is None else step[:2] + (type(args)(new),) + step[3:])
@@ -322,7 +322,7 @@ def snapshot_constants(nodes: list) -> int:
                 if type(a) is nd and k not in traced and a.flags.writeable and a.size:
                     c = memo.get(id(a))
                     if c is None:
-                        c = memo[id(a)] = a.copy()
+                        c = memo[id(a)] = a.copy(order="K")
                         copied += a.nbytes
                     new[k] = c
             node._args = type(args)(new) if isinstance(args, tuple) else new

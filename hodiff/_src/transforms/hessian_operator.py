@@ -22,7 +22,7 @@ __all__ = ["HessianOperator", "hessian_operator"]
 
 
 def _snapshot(a):
-    return a.copy() if type(a) is np.ndarray else a
+    return a.copy(order="K") if type(a) is np.ndarray else a
 
 
 class _OnTree:
