@@ -416,7 +416,8 @@ def _jacrev_array(fl, x, chunk_size):
     val = out._value if is_box else out
     oshape = tuple(shape_of(val))
     m = int(np.prod(oshape, dtype=np.int64))
-    check_fits(oshape + xshape, float_dtype(x), "jacrev")
+    if m * int(np.prod(xshape, dtype=np.int64)) >= 1 << 23:   # only a large result is worth a look at the memory
+        check_fits(oshape + xshape, float_dtype(x), "jacrev")
     if not is_box or m == 0:
         return as_output(np.zeros(oshape + xshape, dtype=float_dtype(x))), oshape
     if oshape == ():

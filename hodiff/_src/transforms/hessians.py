@@ -71,8 +71,11 @@ def hessian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, chunk_siz
     @functools.wraps(f)
     def hess(*args, **kwargs):
         single, nums = check_argnums(argnums, len(args), "hessian")
-        n = sum(math.prod(np.shape(v)) for i in nums for v in tree_leaves(args[i]))
-        check_fits((n, n), np.float64, "hessian")
+        x0 = args[nums[0]]
+        n = x0.size if single and type(x0) is np.ndarray else sum(
+            math.prod(np.shape(v)) for i in nums for v in tree_leaves(args[i]))
+        if n * n >= _SMALL:                  # only a large result is worth a look at the system's memory
+            check_fits((n, n), np.float64, "hessian")
         return inner(*args, **kwargs)
     return hess
 
@@ -115,6 +118,9 @@ def executor_workers(executor: Any) -> int:
             if total > 0:
                 return int(total)
     return os.cpu_count() or 1
+
+
+_SMALL = 1 << 23      # elements: below this (64 MB of float64) a dense result is never refused
 
 
 def _default_chunk(n, executor):
