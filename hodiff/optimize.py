@@ -13,7 +13,9 @@ sweep.
 from __future__ import annotations
 
 import inspect
+import numbers
 from collections import OrderedDict
+from typing import Any, Callable
 
 import numpy as np
 import scipy.optimize as _so
@@ -22,6 +24,7 @@ from ._src.transforms.functional import hvp as _hvp
 from ._src.transforms.functional import value_and_grad as _value_and_grad
 from ._src.transforms.hessians import hessian as _hessian
 from ._src.transforms.hessian_operator import HessianOperator
+from . import tree as _tree
 
 __all__ = ["minimize"]
 
@@ -165,8 +168,48 @@ def _flat_bounds(bounds, shape):
     return bounds
 
 
-def minimize(f, x0, method="trust-krylov", *, args=(), jac=None, hess=None, hessp=None, hessian="auto",
-             callback=None, bounds=None, cache_size=4, **kwargs):
+def _is_tree(x0: Any) -> bool:
+    """A pytree start (dict, namedtuple, registered class, or a list/tuple holding arrays or containers) rather
+    than array-like data (an array, a number, a list of numbers, which stay one array as before)."""
+    if isinstance(x0, (np.ndarray, numbers.Number)):
+        return False
+    if isinstance(x0, (list, tuple)) and not hasattr(x0, "_fields"):
+        return not all(isinstance(v, numbers.Number) or (isinstance(v, (list, tuple)) and not _is_tree(v)
+                                                          and not any(isinstance(w, np.ndarray) for w in v))
+                       for v in x0)
+    return len(_tree.leaves(x0)) != 1 or _tree.leaves(x0)[0] is not x0
+
+
+def _minimize_tree(f, x0, method, args, callback, kwargs):
+    """``minimize`` on a pytree start: SciPy works on the raveled vector, ``f`` and ``callback`` see the tree."""
+    lay = _tree.layout(x0, "minimize", "x0")
+    unravel = lay.unravel
+
+    def f_flat(z, *a):
+        return f(unravel(z), *a)
+    cb = None
+    if callback is not None:
+        try:
+            params = set(inspect.signature(callback).parameters)
+        except (TypeError, ValueError):
+            params = set()
+        if params == {"intermediate_result"}:     # SciPy picks the calling convention from this signature
+            def cb(intermediate_result):
+                r = _so.OptimizeResult(intermediate_result)
+                r.x = unravel(np.asarray(r.x))
+                return callback(intermediate_result=r)
+        else:
+            def cb(xk, *rest):
+                return callback(unravel(np.asarray(xk)), *rest)
+    res = minimize(f_flat, lay.ravel(x0), method, args=args, callback=cb, **kwargs)
+    res.x = unravel(np.asarray(res.x))
+    return res
+
+
+def minimize(f: Callable[..., Any], x0: Any, method: str | Callable[..., Any] = "trust-krylov", *,
+             args: tuple = (), jac: Any = None, hess: Any = None, hessp: Any = None, hessian: str = "auto",
+             callback: Callable[..., Any] | None = None, bounds: Any = None, cache_size: int = 4,
+             **kwargs: Any) -> _so.OptimizeResult:
     """Minimize the scalar function ``f`` with ``scipy.optimize.minimize``, with hodiff's exact derivatives.
 
     ``f`` is one plain numpy function; ``minimize`` hands SciPy ``fun``, ``jac`` and, for the methods that use
@@ -178,8 +221,11 @@ def minimize(f, x0, method="trust-krylov", *, args=(), jac=None, hess=None, hess
     ----------
     f : callable
         ``f(x, *args) -> float``, differentiable by hodiff (plain numpy code).
-    x0 : array_like
+    x0 : array_like or pytree
         Starting point, of any shape; SciPy works on ``x0.ravel()`` and ``f`` always receives ``x0``'s shape.
+        A pytree (a dict, a namedtuple, a list of ``(W, b)`` tuples, ...; a list of plain numbers stays one array)
+        is raveled (:func:`hodiff.tree.ravel`): SciPy, ``jac``, ``hessp``, ``hess``, ``bounds`` and the result's
+        ``jac`` work on the raveled vector, while ``f``, ``callback`` and ``result.x`` have the tree's structure.
     method : str or callable
         Any ``scipy.optimize.minimize`` method. Gradients are passed to the methods that use them (``CG``,
         ``BFGS``, ``L-BFGS-B``, ``TNC``, ``SLSQP``, ``Newton-CG``, ``dogleg``, ``trust-*``), second derivatives
@@ -222,10 +268,16 @@ def minimize(f, x0, method="trust-krylov", *, args=(), jac=None, hess=None, hess
     """
     if hessian not in _HESSIAN_MODES:
         raise ValueError(f"hessian must be one of {_HESSIAN_MODES}; got {hessian!r}")
+    if _is_tree(x0):
+        return _minimize_tree(f, x0, method, args, callback,
+                              dict(jac=jac, hess=hess, hessp=hessp, hessian=hessian, bounds=bounds,
+                                   cache_size=cache_size, **kwargs))
     x0 = np.asarray(x0)
     if x0.dtype.kind == "c":
         raise TypeError("minimize: x0 must be real")
     x0 = np.array(x0, dtype=np.float64)
+    if x0.size == 0:
+        raise ValueError("minimize: x0 has no elements; there is nothing to optimize")
     shape = x0.shape
     meth = method.lower() if isinstance(method, str) else "_custom"
     mode = hessian

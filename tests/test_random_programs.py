@@ -546,3 +546,87 @@ def test_derivatives_match_scipy_differentiate(case, vseed):
     _assert_vs_fd(H, Hfd, FD_C * herr + FD_RTOL * hscale, "hd.hessian", prog)
     va = np.abs(v)
     _assert_vs_fd(hd.hvp(f, x, v), Hfd @ v, FD_C * (herr @ va) + FD_RTOL * hscale * va.sum(), "hd.hvp", prog)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# pytrees: random nestings of dicts, lists and tuples as arguments and outputs, checked on the raveled vector
+
+
+class _Leaf:
+    """A leaf placeholder (its shape) while hypothesis draws a structure: not a container, so not a pytree node."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def __repr__(self):
+        return f"leaf{self.shape}"
+
+
+_LEAF_SHAPES = st.sampled_from([(), (1,), (2,), (3,), (2, 2)]).map(_Leaf)
+
+
+def _nestings(leaf):
+    return st.recursive(leaf, lambda ch: st.one_of(
+        st.lists(ch, min_size=1, max_size=3),
+        st.lists(ch, min_size=1, max_size=3).map(tuple),
+        st.dictionaries(st.sampled_from("abcd"), ch, min_size=1, max_size=3)), max_leaves=5)
+
+
+_ELEMENTWISE = (np.sin, np.tanh, lambda u: np.exp(0.3 * u), lambda u: u * u + u)
+
+
+def _tree_program(in_struct, out_struct, seed):
+    """``(x, f)``: a random point of ``in_struct`` and a random smooth function of it with ``out_struct``'s
+    structure; every output leaf reads random elements of all inputs through a random elementwise function, times
+    a coupling term (so the Jacobian is dense enough to catch a block put in the wrong place)."""
+    r = np.random.default_rng(seed)
+    x = hd.tree.map(lambda s: np.asarray(r.uniform(-1, 1, s.shape)), in_struct)
+    n = hd.tree.layout(x).size
+    plans = []
+    for s in hd.tree.leaves(out_struct):
+        m = int(np.prod(s.shape, dtype=int))
+        plans.append((s.shape, r.integers(0, n, m), r.uniform(-1, 1, m), int(r.integers(len(_ELEMENTWISE)))))
+
+    def f(t):
+        z = np.concatenate([np.reshape(v, (-1,)) for v in hd.tree.leaves(t)])
+        couple = 1.0 + 0.1 * np.sum(z * z)
+        outs = [np.reshape(_ELEMENTWISE[k](z[idx]) * w * couple, shape) for shape, idx, w, k in plans]
+        return hd.tree.unflatten(hd.tree.structure(out_struct), outs)
+    return x, f
+
+
+def _central(fun, z, h=1e-5):
+    """Fourth-order central differences of a vector function: (m, n)."""
+    cols = []
+    for i in range(z.size):
+        e = np.zeros_like(z)
+        e[i] = h
+        cols.append((-fun(z + 2 * e) + 8 * fun(z + e) - 8 * fun(z - e) + fun(z - 2 * e)) / (12 * h))
+    return np.stack(cols, axis=-1)
+
+
+@settings(max_examples=12, deadline=None)
+@given(_nestings(_LEAF_SHAPES), _nestings(_LEAF_SHAPES), st.integers(0, 2**32 - 1))
+def test_pytree_programs_match_finite_differences(in_struct, out_struct, seed):
+    x, f = _tree_program(in_struct, out_struct, seed)
+    note(f"x = {x!r}")
+    lay, out_lay = hd.tree.layout(x), hd.tree.layout(f(x))
+    z = lay.ravel(x)
+    f_flat = lambda v: out_lay.ravel(f(lay.unravel(v)))          # noqa: E731
+    J_fd = _central(f_flat, z)
+    for name, jac in (("jacrev", hd.jacrev), ("jacfwd", hd.jacfwd)):
+        J = jac(f)(x)
+        assert hd.tree.structure(J) == hd.tree.structure(
+            hd.tree.unflatten(out_lay.treedef, [hd.tree.unflatten(lay.treedef, [0] * len(lay.shapes))]
+                              * len(out_lay.shapes))), name
+        np.testing.assert_allclose(hd.tree.flat_jacobian(J, out_lay, lay), J_fd, rtol=1e-7, atol=1e-8, err_msg=name)
+    # a scalar of the tree output: gradient and Hessian on the tree, against differences on the raveled vector
+    w = np.random.default_rng(seed + 1).uniform(-1, 1, out_lay.size)
+    s = lambda t: np.sum(out_lay.ravel(f(t)) * w)                 # noqa: E731
+    g = hd.grad(s)(x)
+    assert hd.tree.structure(g) == lay.treedef
+    np.testing.assert_allclose(lay.ravel(g), w @ J_fd, rtol=1e-7, atol=1e-8)
+    H = hd.tree.flat_jacobian(hd.hessian(s)(x), lay, lay)
+    H_fd = _central(lambda v: lay.ravel(hd.grad(s)(lay.unravel(v))), z)
+    np.testing.assert_allclose(H, H_fd, rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(H, H.T, rtol=1e-12, atol=1e-13)

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numbers
+from typing import Any, Callable
+
 import numpy as np
 from scipy import differentiate
 
+from ..core.pytree_nest import layout
 from .functional import grad, hvp
 from .hessians import hessian
 
@@ -85,7 +89,8 @@ def _compare(name, ad, fd, err, rtol, atol):
                     [(tuple(int(i) for i in ix), float(ad[ix]), float(fd[ix])) for ix in zip(*np.nonzero(bad))])
 
 
-def check(f, x, order=2, *, rtol=1e-7, atol=1e-10, max_hessian_size=30, seed=0):
+def check(f: Callable[[Any], Any], x: Any, order: int = 2, *, rtol: float = 1e-7, atol: float = 1e-10,
+          max_hessian_size: int = 30, seed: int = 0) -> CheckReport:
     """Check hodiff's derivatives of ``f`` at ``x`` against ``scipy.differentiate``.
 
     Compares the gradient with ``scipy.differentiate.jacobian`` of ``f``; with ``order=2`` also one HVP in a
@@ -97,8 +102,9 @@ def check(f, x, order=2, *, rtol=1e-7, atol=1e-10, max_hessian_size=30, seed=0):
     ----------
     f : callable
         Scalar function of one array (plain numpy code).
-    x : array_like
-        The point.
+    x : array_like or pytree
+        The point. A pytree (dict, list, tuple of arrays) is checked on its raveled vector
+        (:func:`hodiff.tree.ravel`): ``f`` still receives the tree.
     order : {1, 2}
         1 checks the gradient; 2 adds the HVP and the Hessian.
 
@@ -115,7 +121,13 @@ def check(f, x, order=2, *, rtol=1e-7, atol=1e-10, max_hessian_size=30, seed=0):
     """
     if order not in (1, 2):
         raise ValueError("check: order must be 1 or 2")
+    if not isinstance(x, (np.ndarray, numbers.Number)):
+        lay = layout(x, "check", "x")
+        x, unravel, f0 = lay.ravel(x), lay.unravel, f
+        f = lambda v: f0(unravel(v))             # noqa: E731 -- the tree's function on its raveled vector
     x = np.asarray(x, dtype=float)
+    if x.size == 0:
+        raise ValueError("check: x has no elements, so there is no derivative to check")
     shape = x.shape
     rows = []
     res = differentiate.jacobian(_vectorized(f, shape), x.ravel())

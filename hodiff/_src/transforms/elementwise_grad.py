@@ -35,6 +35,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..core.engine import Box
+from ..core.pytree_nest import layout
 from ..numpy.namespace import stop_gradient
 from .functional import jvp, vjp
 
@@ -102,6 +104,32 @@ def _check_diagonal(f_sel, xs, grads, out_dtype) -> None:
         "sum is what you want.")
 
 
+_LEAF_TYPES = (np.ndarray, numbers.Number, Box)
+
+
+def _on_trees(f, args, kwargs, single, nums, check):
+    """Pytree arguments: each raveled into one vector, ``f``'s output (a pytree of the same structure) raveled
+    too; elementwise on the trees is elementwise on the vectors, and each result is rebuilt in its tree."""
+    lays = [layout(args[i], "elementwise_grad", f"args[{i}]") for i in nums]
+    out_lay = []
+
+    def f_flat(*flat):
+        full = list(args)
+        for i, lay, z in zip(nums, lays, flat):
+            full[i] = lay.unravel(z)
+        out = f(*full, **kwargs)
+        lo = layout(out, "elementwise_grad", "out")
+        for i, lay in zip(nums, lays):
+            if lo.treedef != lay.treedef or lo.shapes != lay.shapes:
+                raise ValueError(f"elementwise_grad: f returned {lo.treedef!r} with shapes {list(lo.shapes)} for "
+                                 f"argument {i} of structure {lay.treedef!r} and shapes {list(lay.shapes)}; an "
+                                 "elementwise function returns its input's structure and shapes")
+        out_lay.append(lo)
+        return lo.ravel(out)
+    g = elementwise_grad(f_flat, tuple(range(len(nums))), check)(*[lay.ravel(args[i]) for i, lay in zip(nums, lays)])
+    return lays[0].unravel(g[0]) if single else tuple(lay.unravel(gi) for lay, gi in zip(lays, g))
+
+
 def elementwise_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
                      check: bool = True) -> Callable[..., Any]:
     r"""Return a function giving the derivative of the elementwise function ``f`` at every element.
@@ -116,7 +144,9 @@ def elementwise_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         A function whose output has the shape of each differentiated argument, each output element depending on
         the same element of the input(s) only (``np.tanh``, ``lambda x: x * np.exp(-x ** 2)``, ...).
     argnums : int or tuple of int
-        Which positional argument(s) to differentiate. With a tuple, returns a tuple: the elementwise partial
+        Which positional argument(s) to differentiate. An argument may be a pytree: ``f`` then returns a pytree of
+        the same structure and shapes, elementwise leaf by leaf, and the result has that structure. With a tuple,
+        returns a tuple: the elementwise partial
         derivatives with respect to each (every one must have the output's shape).
     check : bool
         Verify that ``f`` is elementwise at this point with one forward pass in a random direction (see the module
@@ -147,6 +177,8 @@ def elementwise_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     @functools.wraps(f)
     def elementwise_grad_f(*args, **kwargs):
         single, nums = _argnums(argnums, len(args))
+        if any(not isinstance(args[i], _LEAF_TYPES) for i in nums):
+            return _on_trees(f, args, kwargs, single, nums, check)
         xs = [args[i] for i in nums]
 
         def f_sel(*sel):

@@ -9,6 +9,7 @@ number whose tangent is the Hessian-vector product (forward-over-reverse). Trans
 from __future__ import annotations
 
 import functools
+from typing import Any, Callable
 
 import numpy as np
 
@@ -18,16 +19,24 @@ from ..core.engine import Box, base_value, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.backward import backprop
 from ..interpreters.reverse import ReverseTrace, Tensor
-from .boundary import (as_input, as_output, check_argnums, eye_chunk, float_dtype, float_zeros_like, scalar_seed,
-                       unbox_aux)
+from ..core.pytree import flatten, structure, unflatten
+from ..core.pytree_nest import Layout, layout, nest_jacobian
+from .boundary import (_root_name, arg_leaves, as_input, as_output, check_argnums, check_chunk_size, check_fits,
+                       eye_chunk, float_dtype, float_zeros_like, fresh, output_leaves, rebuild, refuse_complex,
+                       scalar_seed, snapshot_constants, unbox_aux)
 
-__all__ = ["grad", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "value_and_grad", "vjp"]
+_LEAF = structure(0.0)
+
+__all__ = ["flat_problem", "nest_result", "grad", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "value_and_grad", "vjp"]
 
 
-def value_and_grad(f, argnums=0, has_aux=False):
+def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+                   has_aux: bool = False) -> Callable[..., Any]:
     """Return a function giving ``(f(*args), gradient of f)`` in one reverse sweep.
 
-    ``f`` must return a scalar (or ``(scalar, aux)`` with ``has_aux=True``). See :func:`grad`.
+    ``f`` must return a scalar, or an array with exactly one element (or ``(scalar, aux)`` with ``has_aux=True``;
+    ``aux`` may be any pytree). The differentiated arguments may be pytrees; each gradient has its argument's
+    structure. See :func:`grad`.
 
     Examples
     --------
@@ -37,15 +46,17 @@ def value_and_grad(f, argnums=0, has_aux=False):
     """
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
-        single, nums = check_argnums(argnums, len(args))
+        single, nums = check_argnums(argnums, len(args), "grad")
         trace = ReverseTrace()
         try:
             args = list(args)
-            boxes = []
+            boxes, tds = [], []
             for i in nums:
-                b = Tensor._make(as_input(args[i], "grad"), trace, True)
-                args[i] = b
-                boxes.append(b)
+                lv, td = arg_leaves(args[i], "grad", f, i)
+                bs = [Tensor._make(v, trace, True) for v in lv]
+                args[i] = rebuild(td, bs)
+                boxes.append(bs)
+                tds.append(td)
             res = f(*args, **kwargs)
             aux = None
             if has_aux:
@@ -56,16 +67,18 @@ def value_and_grad(f, argnums=0, has_aux=False):
             val, seed = scalar_seed(res, trace, "grad")
             found = {}
             if type(res) is Tensor and res._trace is trace and res.requires_grad:
-                found = backprop([res._node], [seed], targets=[b._node for b in boxes], tape=trace.tape)
-            grads = [found[id(b._node)][1] if id(b._node) in found else float_zeros_like(b._value) for b in boxes]
+                found = backprop([res._node], [seed], targets=[b._node for bs in boxes for b in bs], tape=trace.tape)
+            grads = [rebuild(td, [as_output(found[id(b._node)][1]) if id(b._node) in found
+                                  else as_output(float_zeros_like(b._value)) for b in bs])
+                     for bs, td in zip(boxes, tds)]
         finally:
             trace.alive = False
-        g = as_output(grads[0]) if single else tuple(as_output(g) for g in grads)
+        g = grads[0] if single else tuple(grads)
         return ((as_output(val), aux), g) if has_aux else (as_output(val), g)
     return value_and_grad_f
 
 
-def grad(f, argnums=0, has_aux=False):
+def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable[..., Any]:
     """Return a function computing the gradient of the scalar function ``f`` by reverse mode.
 
     For ``f: R^n -> R`` (any input shape), ``grad(f)(x)`` is the array of ``df/dx_i``, of ``x``'s shape, at the cost
@@ -74,9 +87,11 @@ def grad(f, argnums=0, has_aux=False):
     Parameters
     ----------
     f : callable
-        Returns a scalar (0-d) value; with ``has_aux=True``, a pair ``(scalar, aux)``.
+        Returns a scalar (0-d, or an array with exactly one element); with ``has_aux=True``, a pair
+        ``(scalar, aux)``.
     argnums : int or tuple of int
-        Which positional arguments to differentiate with respect to; a tuple gives a tuple of gradients.
+        Which positional arguments to differentiate with respect to; a tuple gives a tuple of gradients. Each
+        argument may be a pytree (dicts, lists, tuples, namedtuples of arrays): its gradient has its structure.
     has_aux : bool
         Return ``(gradient, aux)``.
 
@@ -97,19 +112,40 @@ def grad(f, argnums=0, has_aux=False):
     return grad_f
 
 
-def _map_out(out, fn):
-    if isinstance(out, (list, tuple)):
-        return type(out)(_map_out(o, fn) for o in out)
-    return fn(out)
+def _tangent_leaves(p_lv, td, t, what):
+    """The tangent leaves matching the primal leaves ``p_lv`` (structure ``td``): same structure, same shapes, real
+    on a real point."""
+    if td is None:
+        t_lv = [t]
+    else:
+        t_lv, ttd = flatten(t)
+        if ttd != td:
+            raise ValueError(f"{what}: the tangent has structure {ttd!r}, the primal {td!r}")
+    out = []
+    for p, v in zip(p_lv, t_lv):
+        refuse_complex(v, p, what)
+        v = v if isinstance(v, Box) else np.asarray(v, dtype=np.result_type(base_value(p), np.float32))
+        if tuple(shape_of(v)) != tuple(shape_of(p)):
+            raise ValueError(f"{what}: tangent shape {tuple(shape_of(v))} does not match primal shape "
+                             f"{tuple(shape_of(p))}")
+        out.append(v)
+    return out
 
 
-def jvp(f, primals, tangents):
+def jvp(f: Callable[..., Any], primals: tuple | list, tangents: tuple | list) -> tuple[Any, Any]:
     """Forward mode: ``(f(*primals), J(primals) @ tangents)`` in one pass with dual numbers.
 
     Parameters
     ----------
     primals, tangents : tuple
-        The point and a direction for each argument (same shapes).
+        The point and a direction for each argument (same structures and shapes). Each argument may be a pytree;
+        its tangent then has the same structure.
+
+    Returns
+    -------
+    out, tangent_out
+        ``f(*primals)`` and its directional derivative, both with the structure of ``f``'s output (an array or a
+        pytree of arrays); new arrays, never the caller's own buffers.
 
     Examples
     --------
@@ -122,33 +158,36 @@ def jvp(f, primals, tangents):
     if len(primals) != len(tangents):
         raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
     trace = ForwardTrace()
+    ins = []
     try:
-        duals = []
-        for p, t in zip(primals, tangents):
-            p = as_input(p, "jvp")
-            t = t if isinstance(t, Box) else np.asarray(t, dtype=np.result_type(base_value(p), np.float32))
-            if tuple(shape_of(t)) != tuple(shape_of(p)):
-                raise ValueError(f"jvp: tangent shape {tuple(shape_of(t))} does not match primal shape "
-                                 f"{tuple(shape_of(p))}")
-            duals.append(Dual(p, t, trace))
-        out = f(*duals)
+        args = []
+        for i, (p, t) in enumerate(zip(primals, tangents)):
+            p_lv, td = arg_leaves(p, "jvp", f, i)
+            t_lv = _tangent_leaves(p_lv, td, t, "jvp")
+            ins += p_lv + t_lv
+            args.append(rebuild(td, [Dual(a, b, trace) for a, b in zip(p_lv, t_lv)]))
+        out = f(*args)
     finally:
         trace.alive = False
-
-    def split(o):
+    o_lv, otd = output_leaves(out, "jvp")
+    ps, ts = [], []
+    for o in o_lv:
         if type(o) is Dual and o._trace is trace:
-            return as_output(o.primal), as_output(o.tangent)
-        return as_output(o), as_output(float_zeros_like(o))
-    pairs = _map_out(out, split)
-    if isinstance(out, (list, tuple)):
-        return type(out)(p[0] for p in pairs), type(out)(p[1] for p in pairs)
-    return pairs
+            ps.append(fresh(as_output(o.primal), *ins))
+            ts.append(fresh(as_output(o.tangent), *ins))
+        else:
+            ps.append(fresh(as_output(o), *ins))
+            ts.append(as_output(float_zeros_like(o)))
+    return rebuild(otd, ps), rebuild(otd, ts)
 
 
-def vjp(f, *primals):
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     """Reverse mode: ``(f(*primals), vjp_fn)`` where ``vjp_fn(g)`` returns the tuple of ``g^T J`` per argument.
 
-    ``f`` is recorded once; ``vjp_fn`` can be called many times (each call is one backward sweep).
+    ``f`` is recorded once; ``vjp_fn`` can be called many times (each call is one backward sweep). Arguments and
+    output may be pytrees: ``g`` has the output's structure and each result its argument's. The point, and the
+    arrays ``f`` captured that the recording saved, are copied at the call, so later writes into the caller's arrays
+    do not reach ``vjp_fn``.
 
     Examples
     --------
@@ -159,29 +198,50 @@ def vjp(f, *primals):
     """
     trace = ReverseTrace()
     try:
-        boxes = [Tensor._make(as_input(p, "vjp"), trace, True) for p in primals]
-        out = f(*boxes)
+        args, boxes, tds = [], [], []
+        for i, p in enumerate(primals):
+            lv, td = arg_leaves(p, "vjp", f, i, copy=True)
+            bs = [Tensor._make(v, trace, True) for v in lv]
+            args.append(rebuild(td, bs))
+            boxes.append(bs)
+            tds.append(td)
+        out = f(*args)
     finally:
         trace.alive = False
-    is_box = type(out) is Tensor and out._trace is trace
-    val = out._value if is_box else out
-    shape = tuple(shape_of(val))
+    o_lv, otd = output_leaves(out, "vjp")
+    live = [type(o) is Tensor and o._trace is trace and o.requires_grad for o in o_lv]
+    vals = [o._value if (type(o) is Tensor and o._trace is trace) else o for o in o_lv]
+    shapes = [tuple(shape_of(v)) for v in vals]
+    targets = [b._node for bs in boxes for b in bs]
+    # the point was copied above; the constants f captured are copied here (see snapshot_constants for the cost)
+    snapshot_constants([o._node for o, lv in zip(o_lv, live) if lv])
 
     def vjp_fn(g):
-        if tuple(shape_of(g)) != shape:
-            raise ValueError(f"vjp_fn: the cotangent has shape {tuple(shape_of(g))}; the output has shape {shape}")
-        found = (backprop([out._node], [g], targets=[b._node for b in boxes], retain_graph=True, tape=trace.tape)
-                 if is_box and out.requires_grad else {})
-        return tuple(as_output(found[id(b._node)][1]) if id(b._node) in found else as_output(float_zeros_like(b._value))
-                     for b in boxes)
-    return as_output(val), vjp_fn
+        if otd is None:
+            g_lv = [g]
+        else:
+            g_lv, gtd = flatten(g)
+            if gtd != otd:
+                raise ValueError(f"vjp_fn: the cotangent has structure {gtd!r}; the output has {otd!r}")
+        for gi, shape in zip(g_lv, shapes):
+            if tuple(shape_of(gi)) != shape:
+                raise ValueError(f"vjp_fn: the cotangent has shape {tuple(shape_of(gi))}; the output has shape {shape}")
+        roots = [(o._node, gi.copy() if type(gi) is np.ndarray else gi) for o, gi, lv in zip(o_lv, g_lv, live) if lv]
+        found = (backprop([r[0] for r in roots], [r[1] for r in roots], targets=targets, retain_graph=True,
+                          tape=trace.tape) if roots else {})
+        return tuple(rebuild(td, [as_output(found[id(b._node)][1]) if id(b._node) in found
+                                  else as_output(float_zeros_like(b._value)) for b in bs])
+                     for bs, td in zip(boxes, tds))
+    return rebuild(otd, [fresh(as_output(v), *primals) for v in vals]), vjp_fn
 
 
-def hvp(f, x, v):
+def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     """Hessian-vector product ``H(x) v`` of a scalar function by forward-over-reverse (Pearlmutter's trick).
 
     ``x`` is wrapped in a dual number with tangent ``v`` and the gradient is taken by reverse mode over it: the
     gradient comes back as a dual whose tangent is ``H v``. Costs a small constant times one gradient, whatever n.
+    ``x`` may be a pytree; ``v`` then has its structure, and so has the result. A complex ``v`` at a real ``x`` is
+    refused (complex derivatives are not supported).
 
     Examples
     --------
@@ -193,28 +253,82 @@ def hvp(f, x, v):
     fwd = ForwardTrace()
     rev = ReverseTrace()
     try:
-        x = as_input(x, "hvp")
-        v = v if isinstance(v, Box) else np.asarray(v, dtype=np.result_type(base_value(x), np.float32))
-        if tuple(shape_of(v)) != tuple(shape_of(x)):
-            raise ValueError(f"hvp: v has shape {tuple(shape_of(v))} but x has shape {tuple(shape_of(x))}")
-        box = Tensor._make(Dual(x, v, fwd), rev, True)
-        out = f(box)
+        lv, td = arg_leaves(x, "hvp", f, 0)
+        vs = _tangent_leaves(lv, td, v, "hvp")
+        boxes = [Tensor._make(Dual(a, b, fwd), rev, True) for a, b in zip(lv, vs)]
+        out = f(rebuild(td, boxes))
         _, seed = scalar_seed(out, rev, "hvp")
         # only H v, the tangent of the gradient, is wanted: the gradient's own primal work is skipped where it can be
-        found = (backprop([out._node], [seed], targets=[box._node], tape=rev.tape, tangent_of=fwd)
+        found = (backprop([out._node], [seed], targets=[b._node for b in boxes], tape=rev.tape, tangent_of=fwd)
                  if type(out) is Tensor and out._trace is rev else {})
     finally:
         rev.alive = False
         fwd.alive = False
-    if id(box._node) in found:
-        return as_output(found[id(box._node)][1])
-    return as_output(float_zeros_like(x))
+    return rebuild(td, [as_output(found[id(b._node)][1]) if id(b._node) in found else as_output(float_zeros_like(a))
+                        for b, a in zip(boxes, lv)])
 
 
-def jacfwd(f, argnums=0, chunk_size=None):
+class _Flat:
+    """``f`` as a function of one array: the differentiated arguments (a pytree, raveled into one vector by
+    ``lay``, or one array when ``lay`` is None) go in, the output comes out raveled when it is a pytree (its layout
+    is kept in ``out_layout``) or as it is when it is one array. A class, not a closure, so that process pools
+    can pickle it."""
+
+    def __init__(self, f, args, kwargs, nums, single, lay, what):
+        self.f, self.args, self.kwargs, self.nums, self.single = f, args, kwargs, nums, single
+        self.lay, self.what, self.out_layout = lay, what, None
+
+    def __call__(self, x):
+        a = list(self.args)
+        t = x if self.lay is None else self.lay.unravel(x)
+        if self.single:
+            a[self.nums[0]] = t
+        else:
+            for k, i in enumerate(self.nums):
+                a[i] = t[k]
+        out = self.f(*a, **self.kwargs)
+        lv, td = output_leaves(out, self.what)
+        if td is None:
+            self.out_layout = None
+            return out
+        self.out_layout = Layout(td, [tuple(shape_of(o)) for o in lv], [float_dtype(o) for o in lv])
+        return S.concatenate([N.reshape(o, (-1,)) for o in lv]) if lv else np.zeros(0)
+
+
+def flat_problem(f, args, kwargs, single, nums, what):
+    """``(fl, x)``: the differentiated arguments of ``f`` as one array ``x`` (the argument itself when it is one
+    array, else the raveled pytree, leaves checked by path) and ``fl``, ``f`` as a function of it (a :class:`_Flat`).
+    Used by every transform that works on one vector: Jacobians, Hessians, operators, optimizers, checks."""
+    if single and isinstance(args[nums[0]], (np.ndarray, float, np.floating, Box)):
+        return _Flat(f, args, kwargs, nums, single, None, what), as_input(args[nums[0]], what)
+    tree = args[nums[0]] if single else tuple(args[i] for i in nums)
+    try:
+        lay = layout(tree, what, _root_name(f, nums[0]) if single else "args")
+    except TypeError as e:
+        raise TypeError(str(e).replace("a raveled vector needs floating-point leaves", "derivatives need "
+                                       "floating-point leaves")) from None
+    return _Flat(f, args, kwargs, nums, single, lay, what), lay.ravel(tree)
+
+
+def nest_result(J, fl, x, out_shape):
+    """Rebuild a Jacobian of shape ``out_shape + x.shape`` (from :func:`flat_problem`'s ``fl`` and ``x``) with the
+    output's structure outside and the input's inside; a plain array when both are single arrays."""
+    if fl.lay is None and fl.out_layout is None:
+        return J
+    xshape = tuple(shape_of(x))
+    in_lay = fl.lay or Layout(_LEAF, [xshape], [float_dtype(x)])
+    out_lay = fl.out_layout or Layout(_LEAF, [tuple(out_shape)], [float_dtype(x)])
+    return nest_jacobian(np.reshape(J, (out_lay.size, in_lay.size)), out_lay, in_lay)
+
+
+def jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+           chunk_size: int | None = None) -> Callable[..., Any]:
     """Jacobian by forward mode: all n directions at once as one batched dual pass (or ``chunk_size`` at a time).
 
     Returns an array of shape ``f(x).shape + x.shape``. Best when n (inputs) is small compared with outputs.
+    Arguments and outputs may be pytrees: the result nests the output's structure outside and the differentiated
+    arguments' inside (a tuple of them for a tuple ``argnums``), each block of shape ``out_leaf.shape +
+    in_leaf.shape``.
 
     Examples
     --------
@@ -223,88 +337,110 @@ def jacfwd(f, argnums=0, chunk_size=None):
     array([[2., 0.],
            [0., 4.]])
     """
+    chunk_size = check_chunk_size(chunk_size, "jacfwd")
+
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        single, nums = check_argnums(argnums, len(args))
-        if not single:
-            return tuple(jacfwd(f, i, chunk_size)(*args, **kwargs) for i in nums)
-        i = nums[0]
-        x = as_input(args[i], "jacfwd")
-        xshape = tuple(shape_of(x))
-        n = int(np.prod(xshape, dtype=np.int64))
-        step = n if not chunk_size else int(chunk_size)
-        pieces, oshape = [], None
-        for start in range(0, max(n, 1), max(step, 1)):
-            k = min(step, n - start)
-            trace = ForwardTrace(batch=k)
-            try:
-                a = list(args)
-                a[i] = Dual(x, eye_chunk(n, start, k, xshape, float_dtype(x)), trace)
-                out = f(*a, **kwargs)
-            finally:
-                trace.alive = False
-            if type(out) is Dual and out._trace is trace:
-                oshape, t = tuple(shape_of(out.primal)), out.tangent
-            else:
-                oshape = tuple(shape_of(out))
-                t = np.zeros((k,) + oshape, dtype=float_dtype(x))
-            pieces.append(t)
-        t = pieces[0] if len(pieces) == 1 else S.concatenate(pieces, axis=0)
-        m = int(np.prod(oshape, dtype=np.int64))
-        return as_output(N.reshape(N.transpose(N.reshape(t, (n, m))), oshape + xshape))
+        single, nums = check_argnums(argnums, len(args), "jacfwd")
+        fl, x = flat_problem(f, args, kwargs, single, nums, "jacfwd")
+        J, oshape = _jacfwd_array(fl, x, chunk_size)
+        return nest_result(J, fl, x, oshape)
     return jac
 
 
-def jacrev(f, argnums=0, chunk_size=None):
+def _jacfwd_array(fl, x, chunk_size):
+    """The Jacobian of the one-array function ``fl`` at ``x``, shape ``out.shape + x.shape``, and ``out.shape``."""
+    xshape = tuple(shape_of(x))
+    n = int(np.prod(xshape, dtype=np.int64))
+    if n == 0:                                       # no directions: the output's shape from one plain call
+        oshape = tuple(shape_of(fl(x)))
+        return np.zeros(oshape + xshape, dtype=float_dtype(x)), oshape
+    step = n if not chunk_size else chunk_size
+    pieces, oshape = [], None
+    for start in range(0, n, step):
+        k = min(step, n - start)
+        trace = ForwardTrace(batch=k)
+        try:
+            out = fl(Dual(x, eye_chunk(n, start, k, xshape, float_dtype(x)), trace))
+        finally:
+            trace.alive = False
+        if type(out) is Dual and out._trace is trace:
+            oshape, t = tuple(shape_of(out.primal)), out.tangent
+        else:
+            oshape = tuple(shape_of(out))
+            t = np.zeros((k,) + oshape, dtype=float_dtype(x))
+        if start == 0 and k < n:
+            check_fits(oshape + xshape, float_dtype(x), "jacfwd")
+        pieces.append(t)
+    t = pieces[0] if len(pieces) == 1 else S.concatenate(pieces, axis=0)
+    m = int(np.prod(oshape, dtype=np.int64))
+    return as_output(N.reshape(N.transpose(N.reshape(t, (n, m))), oshape + xshape)), oshape
+
+
+def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+           chunk_size: int | None = None) -> Callable[..., Any]:
     """Jacobian by reverse mode: f is recorded once, then one backward sweep carries all output directions.
 
     The cotangent seed is a batched dual number holding the identity, so all m rows come out of one sweep (or
     ``chunk_size`` rows per sweep). Returns an array of shape ``f(x).shape + x.shape``. For a scalar ``f`` this is
-    the gradient. Best when m (outputs) is small compared with inputs.
+    the gradient. Best when m (outputs) is small compared with inputs. Pytrees nest as in :func:`jacfwd`. An empty
+    input or output gives an empty Jacobian of the right shape.
+
+    Examples
+    --------
+    >>> import numpy as np, hodiff as hd
+    >>> hd.jacrev(lambda p: p["a"] * p["b"])({"a": np.array([1.0, 2.0]), "b": 3.0})["b"]
+    array([1., 2.])
     """
+    chunk_size = check_chunk_size(chunk_size, "jacrev")
+
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        single, nums = check_argnums(argnums, len(args))
-        if not single:
-            return tuple(jacrev(f, i, chunk_size)(*args, **kwargs) for i in nums)
-        i = nums[0]
-        rev = ReverseTrace()
-        try:
-            a = list(args)
-            x = as_input(args[i], "jacrev")
-            box = Tensor._make(x, rev, True)
-            a[i] = box
-            out = f(*a, **kwargs)
-        finally:
-            rev.alive = False
-        xshape = tuple(shape_of(x))
-        is_box = type(out) is Tensor and out._trace is rev
-        val = out._value if is_box else out
-        oshape = tuple(shape_of(val))
-        if not is_box:
-            return as_output(np.zeros(oshape + xshape, dtype=float_dtype(x)))
-        if oshape == ():
-            found = backprop([out._node], [np.ones((), dtype=float_dtype(val))], targets=[box._node], tape=rev.tape)
-            return as_output(found[id(box._node)][1]) if id(box._node) in found else as_output(float_zeros_like(x))
-        m = int(np.prod(oshape, dtype=np.int64))
-        step = m if not chunk_size else int(chunk_size)
-        rows = []
-        for start in range(0, m, step):
-            k = min(step, m - start)
-            fwd = ForwardTrace(batch=k)
-            try:
-                seed = Dual(np.zeros(oshape, dtype=float_dtype(val)),
-                            eye_chunk(m, start, k, oshape, float_dtype(val)), fwd)
-                found = backprop([out._node], [seed], targets=[box._node], retain_graph=start + k < m,
-                                 tape=rev.tape)
-            finally:
-                fwd.alive = False
-            g = found[id(box._node)][1] if id(box._node) in found else None
-            rows.append(g.tangent if type(g) is Dual and g._trace is fwd
-                        else np.zeros((k,) + xshape, dtype=float_dtype(x)))
-        t = rows[0] if len(rows) == 1 else S.concatenate(rows, axis=0)
-        return as_output(N.reshape(t, oshape + xshape))
+        single, nums = check_argnums(argnums, len(args), "jacrev")
+        fl, x = flat_problem(f, args, kwargs, single, nums, "jacrev")
+        J, oshape = _jacrev_array(fl, x, chunk_size)
+        return nest_result(J, fl, x, oshape)
     return jac
+
+
+def _jacrev_array(fl, x, chunk_size):
+    """The Jacobian of the one-array function ``fl`` at ``x`` by reverse mode, and ``out.shape``."""
+    rev = ReverseTrace()
+    try:
+        box = Tensor._make(x, rev, True)
+        out = fl(box)
+    finally:
+        rev.alive = False
+    xshape = tuple(shape_of(x))
+    is_box = type(out) is Tensor and out._trace is rev
+    val = out._value if is_box else out
+    oshape = tuple(shape_of(val))
+    m = int(np.prod(oshape, dtype=np.int64))
+    if m * int(np.prod(xshape, dtype=np.int64)) >= 1 << 23:   # only a large result is worth a look at the memory
+        check_fits(oshape + xshape, float_dtype(x), "jacrev")
+    if not is_box or m == 0:
+        return as_output(np.zeros(oshape + xshape, dtype=float_dtype(x))), oshape
+    if oshape == ():
+        found = backprop([out._node], [np.ones((), dtype=float_dtype(val))], targets=[box._node], tape=rev.tape)
+        g = found[id(box._node)][1] if id(box._node) in found else float_zeros_like(x)
+        return as_output(g), oshape
+    step = m if not chunk_size else chunk_size
+    rows = []
+    for start in range(0, m, step):
+        k = min(step, m - start)
+        fwd = ForwardTrace(batch=k)
+        try:
+            seed = Dual(np.zeros(oshape, dtype=float_dtype(val)),
+                        eye_chunk(m, start, k, oshape, float_dtype(val)), fwd)
+            found = backprop([out._node], [seed], targets=[box._node], retain_graph=start + k < m,
+                             tape=rev.tape)
+        finally:
+            fwd.alive = False
+        g = found[id(box._node)][1] if id(box._node) in found else None
+        rows.append(g.tangent if type(g) is Dual and g._trace is fwd
+                    else np.zeros((k,) + xshape, dtype=float_dtype(x)))
+    t = rows[0] if len(rows) == 1 else S.concatenate(rows, axis=0)
+    return as_output(N.reshape(t, oshape + xshape)), oshape
 
 
 jacobian = jacrev

@@ -6,14 +6,34 @@ once; every later product ``H v`` replays only the tangent sweep, as a list of n
 """
 from __future__ import annotations
 
+import numbers
+from typing import Any, Callable
+
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .boundary import as_input
+from ..core.pytree import map as tree_map
+from ..core.pytree_nest import layout
+from .boundary import as_input, snapshot_program
 from .functional import value_and_grad
 from .linearize import record
 
 __all__ = ["HessianOperator", "hessian_operator"]
+
+
+def _snapshot(a):
+    return a.copy(order="K") if type(a) is np.ndarray else a
+
+
+class _OnTree:
+    """``f`` of a pytree as a function of its raveled vector (a class, so the operator stays picklable)."""
+
+    def __init__(self, f, lay):
+        self.f, self.lay = f, lay
+        self.__name__ = getattr(f, "__name__", "f")
+
+    def __call__(self, z, *args, **kwargs):
+        return self.f(self.lay.unravel(z), *args, **kwargs)
 
 
 class HessianOperator(LinearOperator):
@@ -23,12 +43,16 @@ class HessianOperator(LinearOperator):
     in C order). ``matvec`` / ``@ v`` gives ``H v``; ``matmat`` / ``@ V`` gives ``H V``, replaying cache-sized
     batches of columns at once; ``rmatvec`` and ``.T`` / ``.H`` are the operator itself (H is symmetric).
 
+    For a pytree point (``{"W": W, "b": b}``, a list of ``(W, b)`` tuples) the operator acts on the raveled
+    vector (:func:`hodiff.tree.ravel`, leaves in :func:`hodiff.tree.flatten` order), while ``.x`` and ``.grad``
+    have the tree's structure. The point and the extra arguments are copied when the operator is made.
+
     Attributes
     ----------
-    x : ndarray
-        The point (a copy, in its original shape).
-    value, grad : float and ndarray
-        ``f(x)`` and its gradient (of ``x``'s shape), from the same recording as the products.
+    x : ndarray or pytree
+        The point (a copy, in its original shape or structure).
+    value, grad : float and ndarray (or pytree)
+        ``f(x)`` and its gradient (of ``x``'s shape or structure), from the same recording as the products.
     n_recordings : int
         How many times ``f`` and its backward pass were run (once, plus once per batch size ``matmat`` uses).
     n_products : int
@@ -41,17 +65,25 @@ class HessianOperator(LinearOperator):
 
     batch_elements = 1 << 13
 
-    def __init__(self, f, x, args=(), kwargs=None, max_programs=4):
+    def __init__(self, f: Callable[..., Any], x: Any, args: tuple = (), kwargs: dict | None = None,
+                 max_programs: int = 4) -> None:
+        self._layout = None
+        if not isinstance(x, (np.ndarray, numbers.Number)):
+            lay = layout(x, "hessian_operator", "x")
+            self._layout, f = lay, _OnTree(f, lay)
+            x = lay.ravel(x)
         x = as_input(x, "hessian_operator")
         x = np.array(x, copy=True)
         if x.dtype.kind != "f":
             raise TypeError(f"hessian_operator needs a real floating-point point; got dtype {x.dtype}")
-        self.x = x
+        self.x = x if self._layout is None else self._layout.unravel(x)
+        self._x = x
         self._xshape = x.shape
         self._f = f
-        self._args = tuple(args)
-        self._kwargs = dict(kwargs or {})
-        self._programs = {}          # batch size (None: one vector) -> LinearProgram
+        # snapshots: later writes into the caller's arrays must reach neither .value/.grad nor H @ v
+        self._args = tree_map(_snapshot, tuple(args))
+        self._kwargs = tree_map(_snapshot, dict(kwargs or {}))
+        self._programs: dict[Any, Any] = {}   # batch size (None: one vector) -> LinearProgram
         self._max_programs = int(max_programs)
         self._value = self._grad = None
         self.n_recordings = 0
@@ -64,8 +96,9 @@ class HessianOperator(LinearOperator):
 
     def record(self, batch, tangent):
         """Record the linearized gradient for ``batch`` tangents (None: one); return H applied to ``tangent``."""
-        _, _, primals, touts, program = record(self._vg, (self.x,), None if tangent is None else (tangent,),
+        _, _, primals, touts, program = record(self._vg, (self._x,), None if tangent is None else (tangent,),
                                                 batch, keep=(1,))
+        snapshot_program(program)     # constants f captured: later writes into them must not reach H @ v
         self.n_recordings += 1
         if self._value is None:
             self._value = float(primals[0])
@@ -96,7 +129,7 @@ class HessianOperator(LinearOperator):
     def grad(self):
         if self._grad is None:
             self.record(None, None)
-        return self._grad
+        return self._grad if self._layout is None else self._layout.unravel(self._grad)
 
     # LinearOperator interface -------------------------------------------------------------------------------
     def _matvec(self, v):
@@ -148,7 +181,7 @@ class HessianOperator(LinearOperator):
         return f"<{n}x{n} HessianOperator of {getattr(self._f, '__name__', 'f')} with dtype={self.dtype}>"
 
 
-def hessian_operator(f, x, *args, **kwargs):
+def hessian_operator(f: Callable[..., Any], x: Any, *args: Any, **kwargs: Any) -> HessianOperator:
     """The Hessian of the scalar function ``f`` at ``x`` as a ``scipy.sparse.linalg.LinearOperator``.
 
     ``H @ v`` is the Hessian-vector product, so SciPy's iterative solvers and eigensolvers
@@ -163,10 +196,13 @@ def hessian_operator(f, x, *args, **kwargs):
     ----------
     f : callable
         ``f(x, *args, **kwargs)`` returning a scalar; plain numpy code is fine.
-    x : array_like
+    x : array_like or pytree
         The point, of any shape; the operator acts on vectors of length ``x.size`` (``x`` flattened in C order).
+        A pytree is raveled into one vector (its leaves in :func:`hodiff.tree.flatten` order); ``.grad`` then has
+        the tree's structure.
     *args, **kwargs
-        Extra arguments of ``f``, held fixed (not differentiated).
+        Extra arguments of ``f``, held fixed (not differentiated). Arrays among them are copied now, so writing
+        into them later changes neither ``.value``/``.grad`` nor ``H @ v``.
 
     Returns
     -------

@@ -13,23 +13,33 @@ import functools
 import math
 import os
 
+from typing import Any, Callable
+
 import numpy as np
 
 from ..core.engine import shape_of
 from ..interpreters.forward import Dual, ForwardTrace
-from .boundary import as_input, as_output, eye_chunk
-from .functional import jacfwd, jacrev
+from ..core.pytree import leaves as tree_leaves
+from ..core.pytree_nest import nest_hessian
+from .boundary import as_output, check_argnums, check_chunk_size, check_executor, check_fits, eye_chunk
+from .functional import flat_problem, jacfwd, jacrev
 from .sparse import sparse_hessian
 
-__all__ = ["hessian", "hessian_chunks", "hessian_on_executor"]
+__all__ = ["executor_workers", "hessian", "hessian_chunks", "hessian_on_executor"]
 
 
-def hessian(f, argnums=0, chunk_size=None, executor=None, sparse=False):
+def hessian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, chunk_size: int | None = None,
+            executor: Any = None, sparse: bool = False) -> Callable[..., Any]:
     """Dense Hessian by forward-over-reverse with batched tangents: ``jacfwd(jacrev(f))``.
 
     The gradient is recorded once per chunk of ``chunk_size`` directions (all n at once by default) and returned
     as a batched dual number whose tangents are the Hessian's columns. Result shape: ``x.shape + x.shape`` for a
     scalar ``f`` (``f(x).shape + x.shape + x.shape`` otherwise).
+
+    Pytrees: for ``f(params)`` with ``params = {"W": W, "b": b}`` the result is a dict of dicts of blocks,
+    ``H["W"]["b"]`` of shape ``W.shape + b.shape`` (the input's structure outside and inside, as
+    :func:`hodiff.tree.nest_hessian` nests it); a tuple ``argnums`` gives a tuple of tuples of blocks. A dense
+    result that cannot fit in the memory available is refused before any work.
 
     With ``sparse=True`` the result is a ``scipy.sparse.csr_matrix`` of shape ``(n, n)`` (``n = x.size``, scalar
     ``f`` only, ``argnums`` an int): the pattern is detected by propagating index sets through ``f``, coloured,
@@ -48,13 +58,26 @@ def hessian(f, argnums=0, chunk_size=None, executor=None, sparse=False):
     array([[4., 2.],
            [2., 0.]])
     """
+    chunk_size = check_chunk_size(chunk_size, "hessian")
+    check_executor(executor, "hessian")
     if sparse:
         if executor is not None or chunk_size is not None:
             raise ValueError("hessian(sparse=True) takes neither chunk_size nor executor")
         return sparse_hessian(f, argnums=argnums)
     if executor is not None:
         return hessian_on_executor(f, argnums, chunk_size, executor)
-    return jacfwd(jacrev(f, argnums), argnums, chunk_size)
+    inner = jacfwd(jacrev(f, argnums), argnums, chunk_size)
+
+    @functools.wraps(f)
+    def hess(*args, **kwargs):
+        single, nums = check_argnums(argnums, len(args), "hessian")
+        x0 = args[nums[0]]
+        n = x0.size if single and type(x0) is np.ndarray else sum(
+            math.prod(np.shape(v)) for i in nums for v in tree_leaves(args[i]))
+        if n * n >= _SMALL:                  # only a large result is worth a look at the system's memory
+            check_fits((n, n), np.float64, "hessian")
+        return inner(*args, **kwargs)
+    return hess
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -77,12 +100,34 @@ def _hessian_block(f, x, start, k):
     return np.zeros((k,) + tuple(shape_of(out)), dtype=dtype)
 
 
+def executor_workers(executor: Any) -> int:
+    """How many tasks ``executor`` runs at once: a pool's ``_max_workers``; for a Dask executor (or client), the
+    cluster's worker threads (``client.nthreads()``, found by duck typing: dask stays optional); else the local
+    CPU count."""
+    w = getattr(executor, "_max_workers", None)
+    if w:
+        return int(w)
+    for obj in (executor, getattr(executor, "_client", None)):
+        nthreads = getattr(obj, "nthreads", None)
+        if callable(nthreads):
+            try:
+                counts = nthreads()
+                total = sum(counts.values()) if isinstance(counts, dict) else int(counts)
+            except Exception:              # a cluster that cannot answer: fall back to the local count
+                continue
+            if total > 0:
+                return int(total)
+    return os.cpu_count() or 1
+
+
+_SMALL = 1 << 23      # elements: below this (64 MB of float64) a dense result is never refused
+
+
 def _default_chunk(n, executor):
-    workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 1
-    return max(1, math.ceil(n / int(workers)))
+    return max(1, math.ceil(n / executor_workers(executor)))
 
 
-def hessian_chunks(f, x, chunk_size=None, executor=None):
+def hessian_chunks(f: Callable[..., Any], x: Any, chunk_size: int | None = None, executor: Any = None) -> Any:
     """The dense Hessian of ``f`` at ``x``, its columns computed in chunks, each chunk a task on ``executor``.
 
     Equal (to rounding) to ``hd.hessian(f)(x)``: each chunk of ``chunk_size`` columns is one batched
@@ -94,11 +139,11 @@ def hessian_chunks(f, x, chunk_size=None, executor=None):
     f : callable
         ``f(x)``, scalar (or array-valued: the result is then ``f(x).shape + x.shape + x.shape``). With a process
         pool, ``f`` must be picklable: a module-level function, or a ``functools.partial`` of one.
-    x : array_like
-        The point, of any shape.
+    x : array_like or pytree
+        The point, of any shape (a pytree is raveled into one vector; the result is nested as in :func:`hessian`).
     chunk_size : int, optional
-        Columns per task. Default: ``x.size`` split evenly over the executor's workers (``os.cpu_count()`` when
-        the executor does not say); all columns in one pass without an executor.
+        Columns per task. Default: ``x.size`` split evenly over the executor's workers (a Dask cluster's worker
+        threads; ``os.cpu_count()`` when the executor does not say); all columns in one pass without an executor.
     executor : concurrent.futures.Executor, optional
         Anything with ``submit(fn, *args)`` returning a future: ``ThreadPoolExecutor``, ``ProcessPoolExecutor``,
         ``distributed.Client.get_executor()``. ``None`` runs the chunks here, one after the other.
@@ -118,15 +163,27 @@ def hessian_chunks(f, x, chunk_size=None, executor=None):
     array([[4., 2.],
            [2., 0.]])
     """
-    x = as_input(x, "hessian_chunks")
+    chunk_size = check_chunk_size(chunk_size, "hessian_chunks")
+    check_executor(executor, "hessian_chunks")
+    fl, x = flat_problem(f, (x,), {}, True, (0,), "hessian_chunks")
+    H = _chunks(fl, x, chunk_size, executor)
+    if fl.lay is None:
+        return H
+    if np.ndim(H) != 2 or fl.out_layout is not None:
+        raise TypeError("hessian_chunks of a pytree argument needs a scalar function; use hd.hessian(f) (without an "
+                        "executor) for the Hessian of a function with several outputs")
+    return nest_hessian(H, fl.lay)
+
+
+def _chunks(f, x, chunk_size, executor):
     x = np.asarray(x)
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
     xshape = x.shape
     n = x.size
+    check_fits((n, n), x.dtype, "hessian")
     if chunk_size is None:
         chunk_size = n if executor is None else _default_chunk(n, executor)
-    chunk_size = max(1, int(chunk_size))
     starts = range(0, n, chunk_size)
     if executor is None:
         blocks = [_hessian_block(f, x, s, min(chunk_size, n - s)) for s in starts]
@@ -147,18 +204,23 @@ def _call_with(f, args, kwargs, i, x):
     return f(*a, **kwargs)
 
 
-def hessian_on_executor(f, argnums=0, chunk_size=None, executor=None):
+def hessian_on_executor(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+                        chunk_size: int | None = None, executor: Any = None) -> Callable[..., Any]:
     """``hd.hessian(f, argnums, chunk_size, executor=...)``: the function of ``*args`` that :func:`hessian_chunks`
     evaluates with the other arguments held fixed (they travel with each task, so they must pickle for processes)."""
-    if not isinstance(argnums, (int, np.integer)):
-        raise TypeError("hessian(..., executor=...) differentiates with respect to one argument: pass an int argnums")
+    chunk_size = check_chunk_size(chunk_size, "hessian")
+    check_executor(executor, "hessian")
+    if isinstance(argnums, (tuple, list)):
+        raise TypeError("hessian(..., executor=...) differentiates with respect to one argument: pass an int "
+                        "argnums (that argument may be a pytree)")
 
     @functools.wraps(f)
     def hess(*args, **kwargs):
-        if not -len(args) <= argnums < len(args):
-            raise ValueError(f"argnums {argnums} is out of range for a function called with {len(args)} positional "
-                             "arguments")
-        i = int(argnums) % len(args)
+        single, nums = check_argnums(argnums, len(args), "hessian")
+        if not single:
+            raise TypeError("hessian(..., executor=...) differentiates with respect to one argument: pass an int "
+                            "argnums (that argument may be a pytree)")
+        i = nums[0]
         g = f if (len(args) == 1 and not kwargs) else functools.partial(_call_with, f, args, kwargs, i)
         return hessian_chunks(g, args[i], chunk_size, executor)
     return hess

@@ -7,12 +7,15 @@ as ``jvp_fn``. :func:`hodiff.hessian_operator` records through :func:`record` to
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from ..core.engine import Box, base_value, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.linearize import LinearBox, LinearProgram, LinearTrace, compile_steps
-from .boundary import as_input, as_output
+from ..core.pytree import flatten
+from .boundary import arg_leaves, as_input, as_output, output_leaves, rebuild, refuse_complex, snapshot_program
 
 __all__ = ["linearize", "record"]
 
@@ -94,7 +97,7 @@ def _finish(program, results, is_seq, out_type):
     return out_type(vals) if is_seq else vals[0]
 
 
-def linearize(f, *primals, batch=None):
+def linearize(f: Callable[..., Any], *primals: Any, batch: int | None = None) -> tuple[Any, Callable[..., Any]]:
     """Evaluate ``f`` once at ``primals`` and return ``(f(*primals), jvp_fn)``; ``jvp_fn(*tangents)`` replays
     only the tangent computation.
 
@@ -107,9 +110,10 @@ def linearize(f, *primals, batch=None):
     Parameters
     ----------
     f : callable
-        A function of arrays returning an array, or a tuple/list of arrays.
-    *primals : array_like
-        The point, one array per positional argument of ``f``.
+        A function of arrays returning an array, or a pytree of arrays (a tuple, a dict, ...).
+    *primals : array_like or pytree
+        The point, one array (or pytree of arrays) per positional argument of ``f``; each tangent has its
+        primal's structure.
     batch : int, optional
         Record for ``batch`` tangents at once: ``jvp_fn`` then takes tangents of shape ``(batch,) + x.shape``
         and returns outputs with the same leading axis (a Jacobian-matrix product in one replay).
@@ -122,8 +126,9 @@ def linearize(f, *primals, batch=None):
         ``jvp_fn(*tangents)``, one tangent per primal, of the primal's shape (``(batch,) +`` it with ``batch``),
         returns ``J tangents`` with ``out``'s structure. It keeps the recorded constants (memory of the order of
         what the tangent computation reads) and can be called any number of times; ``jvp_fn.program`` is the
-        recorded :class:`~hodiff._src.interpreters.linearize.LinearProgram`. The point is copied, but arrays ``f`` closes over are
-        kept by reference: change them in place and the replay changes with them.
+        recorded :class:`~hodiff._src.interpreters.linearize.LinearProgram`. The point and the constant arrays
+        the recording kept (among them arrays ``f`` closes over) are copied, so later writes into the caller's
+        arrays do not change the replay.
 
     Examples
     --------
@@ -134,22 +139,51 @@ def linearize(f, *primals, batch=None):
     """
     if not primals:
         raise TypeError("linearize(f, *primals) needs at least one primal")
-    out, is_seq, primal_outs, _, program = record(f, primals, None, batch)
-    out_type = type(out) if is_seq else None
+    leaves, tds = [], []
+    for i, p in enumerate(primals):
+        if isinstance(p, Box):
+            raise TypeError("linearize: the point must be plain numbers or arrays, not values traced by another "
+                            "transform")
+        lv, td = arg_leaves(p, "linearize", f, i)
+        leaves.append(lv)
+        tds.append(td)
+    counts = [len(lv) for lv in leaves]
+    out_def = []
+
+    def f_leaves(*flat):
+        trees, k = [], 0
+        for td, c in zip(tds, counts):
+            trees.append(rebuild(td, list(flat[k:k + c])))
+            k += c
+        lv, otd = output_leaves(f(*trees), "linearize")
+        out_def.append(otd)
+        return tuple(lv)
+    _, _, primal_outs, _, program = record(f_leaves, [v for lv in leaves for v in lv], None, batch)
+    otd = out_def[0]
+    snapshot_program(program)          # constants f captured: later writes into them must not reach jvp_fn
     n_in = len(primals)
+    shapes, dtypes = iter(program.in_shapes), iter(program.in_dtypes)
+    per_arg = [[(next(shapes), next(dtypes)) for _ in range(c)] for c in counts]
 
     def jvp_fn(*tangents):
         if len(tangents) != n_in:
             raise TypeError(f"jvp_fn takes {n_in} tangent(s), one per primal; got {len(tangents)}")
         ts = []
-        for t, shape, dtype in zip(tangents, program.in_shapes, program.in_dtypes):
-            if not isinstance(t, Box):
-                t = np.asarray(t, dtype=dtype)
-            if tuple(shape_of(t)) != shape:
-                raise ValueError(f"jvp_fn: tangent shape {tuple(shape_of(t))} does not match the primal's {shape}")
-            ts.append(t)
-        return _finish(program, program(*ts), is_seq, out_type)
-
-    jvp_fn.program = program
-    primal = out_type(as_output(p) for p in primal_outs) if is_seq else as_output(primal_outs[0])
-    return primal, jvp_fn
+        for t, td, sd in zip(tangents, tds, per_arg):
+            if td is None:
+                t_lv = [t]
+            else:
+                t_lv, ttd = flatten(t)
+                if ttd != td:
+                    raise ValueError(f"jvp_fn: the tangent has structure {ttd!r}, the primal {td!r}")
+            for v, (shape, dtype) in zip(t_lv, sd):
+                if not isinstance(v, Box):
+                    refuse_complex(v, np.zeros((), dtype), "linearize")
+                    v = np.asarray(v, dtype=dtype)
+                if tuple(shape_of(v)) != shape:
+                    raise ValueError(f"jvp_fn: tangent shape {tuple(shape_of(v))} does not match the primal's "
+                                     f"{shape}")
+                ts.append(v)
+        return rebuild(otd, list(_finish(program, program(*ts), True, list)))
+    jvp_fn.program = program  # type: ignore[attr-defined]
+    return rebuild(otd, [as_output(p) for p in primal_outs]), jvp_fn

@@ -3,13 +3,17 @@ patterns from the sparsity interpreter, colouring, one compressed forward-over-r
 """
 from __future__ import annotations
 
+import numbers
+from typing import Any, Callable
+
 import numpy as np
 import scipy.sparse as sp
 
 from ..core.engine import Box, base_value, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.sparsity import IndexSets, SparsityTrace
-from .boundary import as_input
+from ..core.pytree_nest import layout
+from .boundary import as_input, check_argnums
 from .functional import grad
 
 __all__ = ["SparseHessian", "check_coloring", "color_columns", "hessian_pattern", "hessian_sparse",
@@ -231,29 +235,51 @@ def hessian_sparse(f, x, *args, pattern=None, coloring=None, argnums=0, piecewis
     return sh(x, *args, **kwargs)
 
 
-def sparse_hessian(f, argnums=0, pattern=None, coloring=None, reuse=False, piecewise_linear=False):
+class _RaveledArg:
+    """``f`` with its argument ``i`` (a pytree) read from the raveled vector of ``lay``."""
+
+    def __init__(self, f, lay, i):
+        self.f, self.lay, self.i = f, lay, i
+
+    def __call__(self, *args, **kwargs):
+        a = list(args)
+        a[self.i] = self.lay.unravel(a[self.i])
+        return self.f(*a, **kwargs)
+
+
+def sparse_hessian(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, pattern: Any = None,
+                   coloring: Any = None, reuse: bool = False,
+                   piecewise_linear: bool = False) -> Callable[..., Any]:
     """Transform: ``sparse_hessian(f)(x, *args)`` is :func:`hessian_sparse` of ``f`` at ``x``.
+
+    ``x`` may be a pytree: the sparse Hessian is then that of ``f`` on the raveled vector (shape ``(n, n)`` with
+    ``n`` the total size of the leaves, in :func:`hodiff.tree.flatten` order; see :func:`hodiff.tree.ravel`).
 
     With ``reuse=True`` the pattern and colouring found at the first call are kept for later calls with inputs of
     the same size (valid when ``f``'s control flow does not depend on the point). The cached
     :class:`SparseHessian` is available as the returned function's ``.cache`` attribute.
     """
-    cache = {}
+    cache: dict[Any, SparseHessian] = {}
 
-    if not isinstance(argnums, (int, np.integer)):
-        raise TypeError("a sparse Hessian is taken with respect to one argument: argnums must be an int")
+    if isinstance(argnums, (tuple, list)):
+        raise TypeError("a sparse Hessian is taken with respect to one argument: argnums must be an int (that "
+                        "argument may be a pytree)")
 
     def hess(*args, **kwargs):
+        _, (i,) = check_argnums(argnums, len(args), "sparse hessian")
         args = list(args)
-        i = int(argnums) % len(args) if args else 0
         x = args.pop(i)
+        g, key = f, None
+        if not isinstance(x, (np.ndarray, numbers.Number, Box)):
+            lay = layout(x, "sparse hessian", "x")
+            g, key, x = _RaveledArg(f, lay, i), lay.treedef, lay.ravel(x)
         n = int(np.size(base_value(x)))
-        sh = cache.get(n) if reuse else None
+        sh = cache.get((n, key)) if reuse else None
         if sh is None:
-            sh = SparseHessian(f, x, *args, pattern=pattern, coloring=coloring, argnums=i,
+            sh = SparseHessian(g, x, *args, pattern=pattern, coloring=coloring, argnums=i,
                                piecewise_linear=piecewise_linear, **kwargs)
             if reuse:
-                cache[n] = sh
+                cache[(n, key)] = sh
         return sh(x, *args, **kwargs)
-    hess.cache = cache
+    hess.cache = cache  # type: ignore[attr-defined]
     return hess
