@@ -38,37 +38,40 @@ __all__ = [
 ]
 
 
-def record(train_mode=True):
-    """Scope that records operations on tensors (and sets training mode unless ``train_mode=False``)."""
+def record(train_mode: bool = True) -> _modes._Switch:
+    """Scope that records operations on tensors (and sets training mode unless ``train_mode=False``).
+
+    A context manager and a decorator; one object can be reused, nested and shared by threads (the modes are
+    per thread, and each exit restores what its entry found)."""
     return _modes._Switch(grad=True, recording=True, training=bool(train_mode))
 
 
-def pause(train_mode=False):
+def pause(train_mode: bool = False) -> _modes._Switch:
     """Scope inside ``record()`` where nothing is recorded (prediction mode unless ``train_mode=True``)."""
     return _modes._Switch(grad=False, recording=False, training=bool(train_mode))
 
 
-def train_mode():
+def train_mode() -> _modes._Switch:
     """Scope in training mode (recording unchanged)."""
     return _modes._Switch(training=True)
 
 
-def predict_mode():
+def predict_mode() -> _modes._Switch:
     """Scope in prediction mode (recording unchanged)."""
     return _modes._Switch(training=False)
 
 
-def is_recording():
+def is_recording() -> bool:
     """True inside ``record()`` (and not inside a ``pause()`` within it)."""
     return _modes._recording.get()
 
 
-def is_training():
+def is_training() -> bool:
     """True in training mode: inside ``record()`` or ``train_mode()``."""
     return _modes._training.get()
 
 
-def set_recording(is_recording):
+def set_recording(is_recording: bool) -> bool:
     """Turn recording on or off for the rest of this thread; returns the previous state."""
     prev = _modes._recording.get()
     _modes._recording.set(bool(is_recording))
@@ -76,7 +79,7 @@ def set_recording(is_recording):
     return prev
 
 
-def set_training(train_mode):
+def set_training(train_mode: bool) -> bool:
     """Turn training mode on or off for the rest of this thread; returns the previous state."""
     prev = _modes._training.get()
     _modes._training.set(bool(train_mode))
