@@ -1,20 +1,28 @@
-"""Item assignment as a differentiable operation: ``index_put(x, idx, v)`` is a new array equal to ``x`` with
-``x[idx] = v`` applied, written in the table's operations so that it records like any other operation.
+"""In-place updates of tensors, as PyTorch has them, without ever writing into an array a tape holds.
 
-Used by the tensor API (``reverse.py``): ``a[idx] = w * 3`` on a tensor records the assignment (PyTorch's
-semantics: ``a`` joins the graph) without ever writing into an array a tape may hold. Above the primitive table,
-below the reverse interpreter; nothing here knows about tensors.
+Used by the tensor class (``reverse.py``; these functions take the tensor and use only its slots, so this module
+does not import it). Above the primitive table, below the reverse interpreter.
+
+- :func:`index_put` is item assignment as a differentiable operation: a new array equal to ``x`` with
+  ``x[idx] = v`` applied, written in the table's operations, so ``a[idx] = w * 3`` records like any other
+  operation and ``a`` joins the graph (:func:`setitem`, :func:`adopt`: the tensor object keeps its identity and
+  stands for the new node).
+- Tensors that share a value (``x.data``, ``x.detach()``) form a group (:func:`share`); a write gives every member
+  the new array (:func:`assign`): copy-on-write, so arrays saved on a tape keep the values they were recorded with.
 """
 from __future__ import annotations
 
 from typing import Any
 
+import weakref
+
 import numpy as np
 
 from .. import table as P
+from ..core import modes as _modes
 from ..core.engine import Box, base_value, shape_of
 
-__all__ = ["index_put", "plain_index"]
+__all__ = ["adopt", "assign", "index_put", "plain_index", "setitem", "share"]
 
 
 def plain_index(idx: Any) -> Any:
@@ -67,3 +75,76 @@ def index_put(x: Any, idx: Any, value: Any, dtype: Any = None) -> Any:
     mask[flat] = True
     scattered = P.reshape(P.scatter_add(value, (flat,), (size,)), shape)
     return P.where(mask.reshape(shape), scattered, x)
+
+
+def assign(t: Any, new: np.ndarray) -> None:
+    """Give the tensor ``t``, and every tensor sharing its value, the plain array ``new``."""
+    t._value = new
+    group = getattr(t, "_shares", None)
+    if group is not None:
+        for u in list(group):
+            if u is not t and u._trace is t._trace and type(u._value) is np.ndarray:
+                u._value = new
+
+
+def share(t: Any, other: Any) -> None:
+    """Put ``other`` in the group of tensors sharing ``t``'s value."""
+    group = getattr(t, "_shares", None)
+    if group is None:
+        group = t._shares = weakref.WeakSet((t,))
+    group.add(other)
+    other._shares = group
+
+
+def adopt(t: Any, r: Any) -> None:
+    """Make the tensor ``t`` stand for ``r`` (the result of a recorded in-place operation), keeping its identity."""
+    if type(r) is not type(t):
+        raise TypeError(
+            "in-place update of a hodiff tensor with a value that a forward-mode transform (hd.jvp, "
+            "hd.jacfwd, hd.derivative, ...) is differentiating: a tensor made by hd.tensor/hd.zeros/... cannot "
+            "hold such a value (only hd.grad-style reverse transforms trace tensors). Build the new value "
+            "without in-place updates instead (hd.where, hd.stack, concatenation).")
+    old = t._node
+    t._value, t._trace, t._node, t.requires_grad = r._value, r._trace, r._node, r.requires_grad
+    if old is not None and old.ref is not None and old._prim is not None and old is not r._node:
+        r._node.ref = weakref.ref(t)     # retain_grad() carries over to the new value
+    if type(t._value) is np.ndarray:
+        assign(t, t._value)
+    else:
+        group = getattr(t, "_shares", None)
+        if group is not None:
+            group.discard(t)
+            t._shares = None
+
+
+def setitem(t: Any, idx: Any, value: Any) -> None:
+    """``t[idx] = value`` with PyTorch's semantics for the tensor ``t``.
+
+    A value that requires grad (or that a transform traces) makes the assignment recorded: ``t`` joins the graph.
+    Otherwise the values are written into a new array that every tensor sharing ``t``'s value receives.
+    """
+    idx = plain_index(idx)
+    eager = t._trace.eager
+    recording = not eager or _modes.is_grad_enabled()
+    tracked = isinstance(value, Box) and not (
+        type(value) is type(t) and value._trace.eager and not isinstance(value._value, Box)
+        and not (value.requires_grad and recording))
+    if eager and not isinstance(t._value, Box) and not tracked and not (t.requires_grad and recording):
+        new = np.array(t._value, copy=True)
+        new[idx] = base_value(value)
+        assign(t, new)
+        return
+    if t.requires_grad and t.is_leaf and recording:
+        raise RuntimeError(
+            "item assignment into a leaf tensor that requires grad is not allowed while gradients are "
+            "recorded (as in PyTorch): do it inside `with hd.no_grad():`, or assign into a copy (x.clone())")
+    dtype = np.asarray(base_value(t._value)).dtype
+    if dtype.kind not in "fc":
+        raise TypeError(f"cannot assign a value that carries a derivative into a tensor of dtype {dtype}: "
+                        "it cannot hold one. Make the tensor floating-point first (x.astype(float))")
+    r = index_put(t, idx, value, dtype)
+    rdtype = np.asarray(base_value(r)).dtype
+    if rdtype != dtype:
+        raise TypeError(f"assigning a {rdtype} value that carries a derivative into a {dtype} tensor would "
+                        "change its dtype; give both the same dtype")
+    adopt(t, r)

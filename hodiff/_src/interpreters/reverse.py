@@ -20,7 +20,7 @@ from ..core.engine import Box, Trace, _hooks, base_value, new_level, shape_of
 from ..numpy.arrayops import ArrayOps
 from ..table.common import PLAIN
 from .backward import backprop
-from .inplace import index_put, plain_index
+from .inplace import adopt, assign, setitem, share
 from .tape import _SCALARS, Node, Unsaved, leaf_node
 
 __all__ = ["EAGER", "ReverseTrace", "Tensor", "backward", "grad"]
@@ -190,43 +190,7 @@ class Tensor(ArrayOps, Box):
         if new.shape != old.shape or new.dtype != old.dtype:
             raise ValueError(f"x.data = value: the value must keep the tensor's shape {old.shape} and dtype "
                              f"{old.dtype}; got shape {new.shape}, dtype {new.dtype}. Make a new tensor instead.")
-        self._assign(new)
-
-    def _assign(self, new):
-        """Give this tensor, and every tensor sharing its value, the plain array ``new``."""
-        self._value = new
-        group = getattr(self, "_shares", None)
-        if group is not None:
-            for t in list(group):
-                if t is not self and t._trace is self._trace and type(t._value) is np.ndarray:
-                    t._value = new
-
-    def _share(self, other):
-        group = getattr(self, "_shares", None)
-        if group is None:
-            group = self._shares = weakref.WeakSet((self,))
-        group.add(other)
-        other._shares = group
-
-    def _adopt(self, r):
-        """Become ``r`` (the result of a recorded in-place operation), keeping this object's identity."""
-        if type(r) is not Tensor:
-            raise TypeError(
-                "in-place update of a hodiff tensor with a value that a forward-mode transform (hd.jvp, "
-                "hd.jacfwd, hd.derivative, ...) is differentiating: a tensor made by hd.tensor/hd.zeros/... cannot "
-                "hold such a value (only hd.grad-style reverse transforms trace tensors). Build the new value "
-                "without in-place updates instead (hd.where, hd.stack, concatenation).")
-        old = self._node
-        self._value, self._trace, self._node, self.requires_grad = r._value, r._trace, r._node, r.requires_grad
-        if old is not None and old.ref is not None and old._prim is not None and old is not r._node:
-            r._node.ref = weakref.ref(self)     # retain_grad() carries over to the new value
-        if type(self._value) is np.ndarray:
-            self._assign(self._value)
-        else:
-            group = getattr(self, "_shares", None)
-            if group is not None:
-                group.discard(self)
-                self._shares = None
+        assign(self, new)
 
     # gradient bookkeeping
     @property
@@ -295,7 +259,7 @@ class Tensor(ArrayOps, Box):
     def zero_(self) -> Tensor:
         """Set every element to zero in place (used as ``x.grad.zero_()``); returns the tensor."""
         self._check_inplace()
-        self._assign(np.zeros_like(np.asarray(base_value(self._value))))
+        assign(self, np.zeros_like(np.asarray(base_value(self._value))))
         return self
 
     def fill_(self, value: Any) -> Tensor:
@@ -318,7 +282,7 @@ class Tensor(ArrayOps, Box):
         """
         t = Tensor._make(self._value, self._trace)
         if type(self._value) is np.ndarray:
-            self._share(t)
+            share(self, t)
         return t
 
     def __reduce__(self):
@@ -399,16 +363,20 @@ class Tensor(ArrayOps, Box):
                 "a leaf tensor that requires grad cannot be updated in place while gradients are recorded; "
                 "update it inside `with hd.no_grad():` (as an optimizer step does)")
 
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        """``x[idx] = value`` (numpy's indexing). Recorded when ``value`` requires grad: ``x`` joins the graph."""
+        setitem(self, idx, value)
+
     def _inplace(self, ufunc, other):
         eager_other = not isinstance(other, Box) or (type(other) is Tensor and other._trace is EAGER)
         if self._trace is not EAGER or not eager_other or isinstance(self._value, Box):
             return ufunc(self, other)   # traced by a transform: a new value, the name is rebound
         if _modes.is_grad_enabled() and (self.requires_grad or (type(other) is Tensor and other.requires_grad)):
             self._check_inplace()
-            self._adopt(ufunc(self, other))     # recorded: this tensor now stands for the result's node
+            adopt(self, ufunc(self, other))     # recorded: this tensor now stands for the result's node
             return self
         new = ufunc(self._value, base_value(other))
-        self._assign(np.asarray(new).astype(self._value.dtype, copy=False))
+        assign(self, np.asarray(new).astype(self._value.dtype, copy=False))
         return self
 
     def __iadd__(self, other):
@@ -422,35 +390,6 @@ class Tensor(ArrayOps, Box):
 
     def __itruediv__(self, other):
         return self._inplace(np.true_divide, other)
-
-    def __setitem__(self, idx, value):
-        # PyTorch's semantics: a value that requires grad makes the assignment recorded (this tensor joins the
-        # graph); a value traced by a transform is kept. The tape's arrays are never written: a new array is made.
-        idx = plain_index(idx)
-        eager = self._trace is EAGER
-        recording = not eager or _modes.is_grad_enabled()
-        tracked = isinstance(value, Box) and not (
-            type(value) is Tensor and value._trace is EAGER and not isinstance(value._value, Box)
-            and not (value.requires_grad and recording))
-        if eager and not isinstance(self._value, Box) and not tracked and not (self.requires_grad and recording):
-            new = np.array(self._value, copy=True)
-            new[idx] = base_value(value)
-            self._assign(new)
-            return
-        if self.requires_grad and self.is_leaf and recording:
-            raise RuntimeError(
-                "item assignment into a leaf tensor that requires grad is not allowed while gradients are "
-                "recorded (as in PyTorch): do it inside `with hd.no_grad():`, or assign into a copy (x.clone())")
-        dtype = np.asarray(base_value(self._value)).dtype
-        if dtype.kind not in "fc":
-            raise TypeError(f"cannot assign a value that carries a derivative into a tensor of dtype {dtype}: "
-                            "it cannot hold one. Make the tensor floating-point first (x.astype(float))")
-        r = index_put(self, idx, value, dtype)
-        rdtype = np.asarray(base_value(r)).dtype
-        if rdtype != dtype:
-            raise TypeError(f"assigning a {rdtype} value that carries a derivative into a {dtype} tensor would "
-                            f"change its dtype; give both the same dtype")
-        self._adopt(r)
 
 
 def _as_array(data, dtype=None):
