@@ -20,6 +20,8 @@ tensor([0., 2., 4., 6.])
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ._src.core import modes as _modes
 from ._src.interpreters.reverse import backward as _backward
 from ._src.interpreters.reverse import grad as _grad
@@ -86,7 +88,8 @@ def set_training(train_mode: bool) -> bool:
     return prev
 
 
-def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create_graph=False):
+def backward(heads: Any, head_grads: Any = None, retain_graph: bool = False, train_mode: bool = True,
+             create_graph: bool = False) -> None:
     """Backpropagate from ``heads`` (a tensor or a list) into the ``.grad`` of the leaves.
 
     Unlike ``Tensor.backward``, a non-scalar head without ``head_grads`` is seeded with ones: the gradient of
@@ -95,7 +98,8 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create
     _backward(heads, head_grads, retain_graph=retain_graph, create_graph=create_graph, implicit_sum=True)
 
 
-def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, train_mode=True):
+def grad(heads: Any, variables: Any, head_grads: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, train_mode: bool = True) -> list:
     """Gradients of ``heads`` with respect to ``variables`` as a list of tensors, leaving ``.grad`` alone.
 
     With ``create_graph=True`` the results are recorded and can be differentiated again.

@@ -126,9 +126,11 @@ def setitem(t: Any, idx: Any, value: Any) -> None:
     idx = plain_index(idx)
     eager = t._trace.eager
     recording = not eager or _modes.is_grad_enabled()
-    tracked = isinstance(value, Box) and not (
-        type(value) is type(t) and value._trace.eager and not isinstance(value._value, Box)
-        and not (value.requires_grad and recording))
+    # an eager tensor with a plain value is a constant here unless it requires grad and we record
+    constant = (type(value) is type(t) and getattr(value, "_trace").eager
+                and not isinstance(getattr(value, "_value"), Box)
+                and not (getattr(value, "requires_grad") and recording))
+    tracked = isinstance(value, Box) and not constant
     if eager and not isinstance(t._value, Box) and not tracked and not (t.requires_grad and recording):
         new = np.array(t._value, copy=True)
         new[idx] = base_value(value)
