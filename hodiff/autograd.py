@@ -20,6 +20,8 @@ tensor([0., 2., 4., 6.])
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ._src.core import modes as _modes
 from ._src.interpreters.reverse import backward as _backward
 from ._src.interpreters.reverse import grad as _grad
@@ -38,37 +40,40 @@ __all__ = [
 ]
 
 
-def record(train_mode=True):
-    """Scope that records operations on tensors (and sets training mode unless ``train_mode=False``)."""
+def record(train_mode: bool = True) -> _modes._Switch:
+    """Scope that records operations on tensors (and sets training mode unless ``train_mode=False``).
+
+    A context manager and a decorator; one object can be reused, nested and shared by threads (the modes are
+    per thread, and each exit restores what its entry found)."""
     return _modes._Switch(grad=True, recording=True, training=bool(train_mode))
 
 
-def pause(train_mode=False):
+def pause(train_mode: bool = False) -> _modes._Switch:
     """Scope inside ``record()`` where nothing is recorded (prediction mode unless ``train_mode=True``)."""
     return _modes._Switch(grad=False, recording=False, training=bool(train_mode))
 
 
-def train_mode():
+def train_mode() -> _modes._Switch:
     """Scope in training mode (recording unchanged)."""
     return _modes._Switch(training=True)
 
 
-def predict_mode():
+def predict_mode() -> _modes._Switch:
     """Scope in prediction mode (recording unchanged)."""
     return _modes._Switch(training=False)
 
 
-def is_recording():
+def is_recording() -> bool:
     """True inside ``record()`` (and not inside a ``pause()`` within it)."""
     return _modes._recording.get()
 
 
-def is_training():
+def is_training() -> bool:
     """True in training mode: inside ``record()`` or ``train_mode()``."""
     return _modes._training.get()
 
 
-def set_recording(is_recording):
+def set_recording(is_recording: bool) -> bool:
     """Turn recording on or off for the rest of this thread; returns the previous state."""
     prev = _modes._recording.get()
     _modes._recording.set(bool(is_recording))
@@ -76,14 +81,15 @@ def set_recording(is_recording):
     return prev
 
 
-def set_training(train_mode):
+def set_training(train_mode: bool) -> bool:
     """Turn training mode on or off for the rest of this thread; returns the previous state."""
     prev = _modes._training.get()
     _modes._training.set(bool(train_mode))
     return prev
 
 
-def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create_graph=False):
+def backward(heads: Any, head_grads: Any = None, retain_graph: bool = False, train_mode: bool = True,
+             create_graph: bool = False) -> None:
     """Backpropagate from ``heads`` (a tensor or a list) into the ``.grad`` of the leaves.
 
     Unlike ``Tensor.backward``, a non-scalar head without ``head_grads`` is seeded with ones: the gradient of
@@ -92,7 +98,8 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create
     _backward(heads, head_grads, retain_graph=retain_graph, create_graph=create_graph, implicit_sum=True)
 
 
-def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, train_mode=True):
+def grad(heads: Any, variables: Any, head_grads: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, train_mode: bool = True) -> list:
     """Gradients of ``heads`` with respect to ``variables`` as a list of tensors, leaving ``.grad`` alone.
 
     With ``create_graph=True`` the results are recorded and can be differentiated again.

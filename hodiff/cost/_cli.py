@@ -10,9 +10,11 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Sequence
 
 from ._analyze import analyze, require_matplotlib
 from ._scaling import scaling
+from ._strategies import STRATEGIES
 from .problems import PROBLEMS, rosenbrock
 
 __all__ = ["main", "tour_table"]
@@ -21,7 +23,7 @@ DEFAULT_NS = (16, 32, 64, 128)
 TOUR_COLUMNS = ("strategy", "flops", "flops_ratio", "bound", "ok", "tape", "sweeps", "time", "time_ratio")
 
 
-def tour_table(n=100, repeat=3):
+def tour_table(n: int = 100, repeat: int = 3) -> str:
     """A short cost table: f, its gradient, one HVP and the dense Hessian of extended Rosenbrock at ``n``.
 
     Parameters
@@ -73,23 +75,75 @@ class _Progress:
             self.stream.flush()
 
 
-def _parser():
+def _size(text: str) -> int:
+    """An argparse type: a problem size, an int of at least 2."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid size {text!r}: sizes are integers of at least 2") from None
+    if n < 2:
+        raise argparse.ArgumentTypeError(f"invalid size {n}: sizes are integers of at least 2")
+    return n
+
+
+def _count(text: str) -> int:
+    """An argparse type: a non-negative int."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: a non-negative integer") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"invalid count {n}: a non-negative integer")
+    return n
+
+
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m hodiff.cost",
         description="Measure what derivatives cost on built-in problems: tables on stdout, plots in a directory.")
     p.add_argument("outdir", nargs="?", default="cost_plots", help="directory for the plots (default ./cost_plots)")
-    p.add_argument("--ns", type=int, nargs="+", default=list(DEFAULT_NS), help="problem sizes (default %(default)s)")
-    p.add_argument("--problems", nargs="+", choices=list(PROBLEMS), default=list(PROBLEMS),
-                   help="which built-in problems (default: all)")
-    p.add_argument("--strategies", nargs="+", default=None, help="strategies (default: every default one)")
-    p.add_argument("--repeat", type=int, default=3, help="timed runs per strategy and size (default 3)")
+    p.add_argument("--ns", type=_size, nargs="+", default=list(DEFAULT_NS), metavar="N",
+                   help="problem sizes, at least two different ones, each >= 2 (default %(default)s)")
+    p.add_argument("--problems", nargs="+", choices=list(PROBLEMS), default=list(PROBLEMS), metavar="PROBLEM",
+                   help=f"which built-in problems, from {', '.join(PROBLEMS)} (default: all)")
+    p.add_argument("--strategies", nargs="+", choices=list(STRATEGIES), default=None, metavar="STRATEGY",
+                   help=f"strategies, from {', '.join(STRATEGIES)} (default: every default one)")
+    p.add_argument("--repeat", type=_count, default=3, help="timed runs per strategy and size, >= 0 (default 3)")
     p.add_argument("--markdown", action="store_true", help="print Markdown tables")
     p.add_argument("--no-plots", action="store_true", help="do not write plots")
     return p
 
 
-def main(argv=None):
+def _check(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage errors that argparse's per-argument checks cannot see, found before any work (exit status 2)."""
+    if len(set(args.ns)) < 2:
+        p.error(f"argument --ns: give at least two different sizes to fit a growth rate; got {args.ns}")
+    for name in args.problems:
+        # a problem may round a size (mlp builds whole hidden units): the sizes it really uses must differ too.
+        # Building a problem allocates its data (logsumexp: 32 n numbers), so only small sizes are tried here.
+        if max(args.ns) <= _CHEAP_SIZE:
+            sizes = [int(PROBLEMS[name][0](n)[1].size) for n in args.ns]
+            if len(set(sizes)) < 2:
+                p.error(f"argument --ns: for {name}, the sizes {args.ns} all give problems of size {sizes[0]}; "
+                        "choose sizes further apart")
+    if not args.no_plots:
+        where = os.path.abspath(args.outdir)
+        if os.path.exists(where) and not os.path.isdir(where):
+            p.error(f"argument outdir: {args.outdir!r} exists and is not a directory "
+                    "(use --no-plots to write no plots)")
+        while not os.path.exists(where):
+            where = os.path.dirname(where)
+        if not os.path.isdir(where):
+            p.error(f"argument outdir: cannot create {args.outdir!r}: {where!r} is not a directory")
+
+
+_CHEAP_SIZE = 100_000
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line (``python -m hodiff.cost --help``); returns the exit status.
+
+    Bad arguments are usage errors: a message on stderr and ``SystemExit(2)``, before any work.
 
     Examples
     --------
@@ -97,7 +151,9 @@ def main(argv=None):
     >>> main(["--ns", "8", "16", "--problems", "rosenbrock", "--repeat", "0", "--no-plots"])  # doctest: +SKIP
     0
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check(parser, args)
     fmt = "markdown" if args.markdown else "text"
     plots = not args.no_plots
     if plots:
@@ -107,7 +163,10 @@ def main(argv=None):
             print(f"note: {e}; writing no plots", file=sys.stderr)
             plots = False
         else:
-            os.makedirs(args.outdir, exist_ok=True)
+            try:
+                os.makedirs(args.outdir, exist_ok=True)
+            except OSError as e:
+                parser.error(f"argument outdir: cannot create the directory {args.outdir!r}: {e.strerror or e}")
     t0 = time.perf_counter()
     written = []
     for name in args.problems:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from ..core.engine import PLAIN, Box, Trace, base_value, bind_below, new_level, 
 from ..core.events import LEVEL_OPENED, emit
 from ..numpy.arrayops import ArrayOps
 from .backward import backprop
+from .inplace import adopt, assign, setitem, share
 from .tape import _SCALARS, Node, Unsaved, leaf_node
 
 _new = object.__new__
@@ -130,7 +132,7 @@ class Tensor(ArrayOps, Box):
     tensor([ 0.,  4.,  8., 12.])
     """
 
-    __slots__ = ("__weakref__", "_grad", "_grad_req", "_node", "_trace", "_value", "requires_grad")
+    __slots__ = ("__weakref__", "_grad", "_grad_req", "_node", "_shares", "_trace", "_value", "requires_grad")
 
     def __init__(self, data, requires_grad=False, dtype=None):
         self._value = _as_array(data, dtype)
@@ -166,19 +168,48 @@ class Tensor(ArrayOps, Box):
 
     # array attributes
     @property
-    def data(self):
-        """The value as a tensor that does not require a gradient (shares memory)."""
+    def data(self) -> Tensor:
+        """The value as a tensor that does not require a gradient and shares the value with this one.
+
+        Writes through it (``w.data[0] = 5``, ``w.data -= lr * g``, ``w.data.zero_()``) change this tensor too, and
+        are not recorded (PyTorch's ``.data``). hodiff never writes into an array the tape saved: a write gives
+        every tensor sharing the value (``.data``, ``detach()``) a new array, so a backward pass through values
+        recorded earlier still uses the values they were recorded with (a numpy array taken with ``.numpy()``
+        before the write keeps the old values).
+        """
         return self.detach()
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        new = _as_array(value)
+        old = np.asarray(base_value(self._value))
+        if new.shape != old.shape or new.dtype != old.dtype:
+            raise ValueError(f"x.data = value: the value must keep the tensor's shape {old.shape} and dtype "
+                             f"{old.dtype}; got shape {new.shape}, dtype {new.dtype}. Make a new tensor instead.")
+        assign(self, new)
 
     # gradient bookkeeping
     @property
-    def grad(self):
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (``None`` until a backward pass reaches this tensor).
+
+        Assigning checks what PyTorch checks: a tensor (or ``None``) of this tensor's shape and dtype.
+        """
         return self._grad
 
     @grad.setter
-    def grad(self, value):
-        if value is not None and not isinstance(value, Tensor):
-            value = Tensor(value)
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"x.grad must be a hodiff tensor or None; got {type(value).__name__}. "
+                                "Wrap an array first: x.grad = hd.tensor(array)")
+            if value.shape != self.shape:
+                raise RuntimeError(f"x.grad must have the tensor's shape {self.shape}; got shape {value.shape}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"x.grad must have the tensor's dtype {self.dtype}; got dtype {value.dtype}. "
+                                   f"Convert it first: g.astype({str(self.dtype)!r})")
+            if value._trace is not self._trace:
+                raise RuntimeError("x.grad must be a tensor of the same level as x (not one of a transform)")
         self._grad = value
 
     @property
@@ -221,15 +252,44 @@ class Tensor(ArrayOps, Box):
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         self._node.ref = weakref.ref(self)
 
-    def zero_(self):
+    def zero_(self) -> Tensor:
         """Set every element to zero in place (used as ``x.grad.zero_()``); returns the tensor."""
         self._check_inplace()
-        self._value = np.zeros_like(self._value)
+        assign(self, np.zeros_like(np.asarray(base_value(self._value))))
         return self
 
-    def detach(self):
-        """The same value, cut from the graph: gradients do not flow through the result."""
-        return Tensor._make(self._value, self._trace)
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value`` in place (recorded if ``value`` requires grad); returns the tensor."""
+        self[...] = value
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (broadcast to this shape, converted to this dtype) into this tensor in place; returns it.
+
+        Recorded as PyTorch does: if ``src`` requires grad, this tensor joins the graph.
+        """
+        self[...] = src
+        return self
+
+    def detach(self) -> Tensor:
+        """The same value, cut from the graph: gradients do not flow through the result.
+
+        The result shares the value with this tensor: in-place writes to either show in both (see :attr:`data`).
+        """
+        t = Tensor._make(self._value, self._trace)
+        if type(self._value) is np.ndarray:
+            share(self, t)
+        return t
+
+    def __reduce__(self):
+        if self._trace is not EAGER or isinstance(self._value, Box):
+            raise TypeError("a tensor that a transform is differentiating cannot be pickled or copied; "
+                            "return its value from the function instead")
+        if not self.is_leaf:
+            raise RuntimeError("only leaf tensors can be pickled or deep-copied (as in PyTorch); "
+                               "detach() the tensor first")
+        grad = None if self._grad is None else np.array(base_value(self._grad._value))
+        return _rebuild, (np.array(self._value), self.requires_grad, grad, self._grad_req)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor into the ``.grad`` of the leaves it was computed from.
@@ -309,15 +369,20 @@ class Tensor(ArrayOps, Box):
                 "a leaf tensor that requires grad cannot be updated in place while gradients are recorded; "
                 "update it inside `with hd.no_grad():` (as an optimizer step does)")
 
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        """``x[idx] = value`` (numpy's indexing). Recorded when ``value`` requires grad: ``x`` joins the graph."""
+        setitem(self, idx, value)
+
     def _inplace(self, ufunc, other):
         eager_other = not isinstance(other, Box) or (type(other) is Tensor and other._trace is EAGER)
         if self._trace is not EAGER or not eager_other or isinstance(self._value, Box):
             return ufunc(self, other)   # traced by a transform: a new value, the name is rebound
         if _modes.is_grad_enabled() and (self.requires_grad or (type(other) is Tensor and other.requires_grad)):
             self._check_inplace()
-            return ufunc(self, other)   # a recorded result: the name is rebound to a new node
+            adopt(self, ufunc(self, other))     # recorded: this tensor now stands for the result's node
+            return self
         new = ufunc(self._value, base_value(other))
-        self._value = np.asarray(new).astype(self._value.dtype, copy=False)
+        assign(self, np.asarray(new).astype(self._value.dtype, copy=False))
         return self
 
     def __iadd__(self, other):
@@ -332,14 +397,6 @@ class Tensor(ArrayOps, Box):
     def __itruediv__(self, other):
         return self._inplace(np.true_divide, other)
 
-    def __setitem__(self, idx, value):
-        if self.requires_grad:
-            raise RuntimeError("item assignment into a tensor that requires grad is not supported: it would "
-                               "change values the tape recorded. Build the new value with hd.where(...) instead")
-        new = np.array(base_value(self._value), copy=True)
-        new[idx] = base_value(value)
-        self._value = new
-
 
 def _as_array(data, dtype=None):
     if isinstance(data, Tensor):
@@ -351,6 +408,14 @@ def _as_array(data, dtype=None):
     if dtype is None and a.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)):
         a = a.astype(np.float64)
     return a
+
+
+def _rebuild(value, requires_grad, grad, grad_req):
+    t = Tensor(value, requires_grad=requires_grad)
+    t._grad_req = grad_req
+    if grad is not None:
+        t._grad = Tensor(grad)
+    return t
 
 
 #: The base level of eager tensors (``hd.tensor(..., requires_grad=True)``): always open, below every transform.
@@ -405,7 +470,10 @@ def _check_roots(heads):
 
 
 def backward(heads, head_grads=None, retain_graph=None, create_graph=False, inputs=None, implicit_sum=True):
-    """Accumulate gradients of ``heads`` into the ``.grad`` of the leaves (see :meth:`hodiff.Tensor.backward`)."""
+    """Accumulate gradients of ``heads`` into the ``.grad`` of the leaves (see :meth:`hodiff.Tensor.backward`).
+
+    With ``inputs``, only those tensors receive gradients, leaves or not (PyTorch's ``inputs``).
+    """
     heads = _as_tensors(heads, "heads")
     _check_roots(heads)
     if head_grads is None:
@@ -414,14 +482,34 @@ def backward(heads, head_grads=None, retain_graph=None, create_graph=False, inpu
         head_grads = [head_grads]
     seeds = [_seed(h, g, create_graph, implicit_sum) for h, g in zip(heads, head_grads)]
     retain = create_graph if retain_graph is None else retain_graph
-    targets = None if inputs is None else _as_tensors(inputs, "inputs")
+    targets = None if inputs is None else _check_inputs(inputs)
     with _modes._Switch(grad=bool(create_graph)):
         results = backprop([h._node for h in heads], seeds, targets=None if targets is None else
                            [t._node for t in targets], rebox=_box if create_graph else None, retain_graph=retain)
+    if targets is not None:
+        # the tensors asked for, leaves or not: their nodes need not point back to them
+        for t in targets:
+            r = results.get(id(t._node))
+            if r is not None:
+                _store_grad(t, r[1], create_graph)
+        return
     for node, g in results.values():
         t = node.ref() if node.ref is not None else None
         if t is not None and t.requires_grad and t._node is node:
             _store_grad(t, g, create_graph)
+
+
+def _check_inputs(inputs):
+    targets = _as_tensors(inputs, "inputs")
+    if not targets:
+        raise ValueError("backward(inputs=...) got no tensors; pass None to fill the .grad of every leaf")
+    unique = {}
+    for t in targets:
+        if not t.requires_grad or t._trace is not EAGER:
+            raise RuntimeError("backward(inputs=...): every input must be an eager tensor that requires grad; "
+                               f"got one that does not ({t!r})")
+        unique[id(t)] = t
+    return list(unique.values())
 
 
 # Accumulation into ``.grad`` is a read-modify-write of a tensor other threads may be updating: one lock makes

@@ -7,6 +7,8 @@ rules): each transform opens a Taylor level, runs ``f`` on a :class:`~hodiff.Jet
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -33,13 +35,49 @@ def _coeff(out, trace, k):
     return float_zeros_like(base)
 
 
-def _check_order(order):
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
-        raise ValueError(f"order must be a non-negative integer, got {order!r}")
+#: The highest order of :func:`derivative`: the ``k``-th derivative is ``k!`` times the ``k``-th Taylor coefficient,
+#: and ``171!`` is beyond float64 (about 1.8e308).
+MAX_DERIVATIVE_ORDER = 170
+
+#: The highest order of :func:`taylor`: the Taylor rules cost about ``order**2`` operations per primitive.
+MAX_TAYLOR_ORDER = 1000
+
+
+def _check_order(order: Any, what: str, cap: int, why: str) -> int:
+    """``order`` as an int after checking it is a non-negative integer no larger than ``cap``."""
+    if isinstance(order, (bool, np.bool_)) or not isinstance(order, (int, np.integer)):
+        raise TypeError(f"{what}: the order must be a non-negative int; got {order!r} of type "
+                        f"{type(order).__name__}" + (". Pass an int, e.g. int(order)"
+                                                     if isinstance(order, (float, np.floating)) else ""))
+    if order < 0:
+        raise ValueError(f"{what}: the order must be a non-negative int; got {order}")
+    if order > cap:
+        raise ValueError(f"{what}: order {order} is above {cap}, the highest supported: {why}")
     return int(order)
 
 
-def derivative(f, order=1):
+_DERIVATIVE_CAP = (f"the k-th derivative is k! times the k-th Taylor coefficient, and k! exceeds the float64 range "
+                   f"for k > {MAX_DERIVATIVE_ORDER} (the coefficients themselves underflow there for most functions). "
+                   "hd.taylor(f, x, v, order) gives the Taylor coefficients (the derivatives divided by k!) to higher "
+                   "orders.")
+_TAYLOR_CAP = ("Taylor mode costs about order**2 operations per primitive and keeps order + 1 coefficient arrays of "
+               "every intermediate value; beyond this the coefficients of most functions underflow anyway.")
+
+
+def _check_real_direction(t: Any, p: Any) -> None:
+    """Refuse a complex direction at a real point, which a cast to the point's dtype would silently make real."""
+    tk = np.asarray(base_value(t)).dtype.kind
+    pk = np.asarray(base_value(p)).dtype.kind
+    if tk == "c" and pk != "c":
+        raise TypeError("taylor: the direction is complex but the point is real; complex directions are not "
+                        "supported yet (casting it to the point's real dtype would drop the imaginary part and give "
+                        "a wrong result). Use a real direction, or write f over the real and imaginary parts as "
+                        "separate real inputs.")
+    if tk not in "fciub":
+        raise TypeError(f"taylor: the direction must be numeric; got dtype {np.asarray(base_value(t)).dtype}")
+
+
+def derivative(f: Callable[..., Any], order: int = 1) -> Callable[..., Any]:
     """The ``order``-th derivative of a scalar-to-scalar (or elementwise) function, by Taylor mode.
 
     One pass of ``f`` on the truncated Taylor polynomial ``x + t`` gives every derivative up to ``order`` at once;
@@ -52,7 +90,9 @@ def derivative(f, order=1):
         A function of one argument. For an array ``x`` it must be elementwise (output ``i`` depending only on
         ``x[i]``), e.g. a numpy expression of ``x``; the result is then the elementwise derivative.
     order : int
-        The order ``k`` of the derivative (0 gives ``f`` itself).
+        The order ``k`` of the derivative (0 gives ``f`` itself), at most :data:`MAX_DERIVATIVE_ORDER` (170: ``k!``
+        must fit in float64). A negative, non-integer or larger order raises an error when ``derivative`` is
+        called.
 
     Returns
     -------
@@ -68,9 +108,9 @@ def derivative(f, order=1):
     >>> hd.derivative(lambda x: x ** 4, 2)(np.array([1.0, 2.0]))   # 12 x^2
     array([12., 48.])
     """
-    order = _check_order(order)
+    order = _check_order(order, "derivative", MAX_DERIVATIVE_ORDER, _DERIVATIVE_CAP)
 
-    def kth(x):
+    def kth(x: Any) -> Any:
         x = as_input(x, "derivative")
         if order == 0:
             return as_output(f(x))
@@ -89,7 +129,7 @@ def derivative(f, order=1):
     return kth
 
 
-def taylor(f, x, v, order=2):
+def taylor(f: Callable[..., Any], x: Any, v: Any, order: int = 2) -> np.ndarray:
     """Taylor coefficients ``c_0..c_k`` of ``t -> f(x + t v)``: ``c_j`` is the ``j``-th directional derivative
     of ``f`` at ``x`` along ``v`` divided by ``j!``.
 
@@ -100,7 +140,7 @@ def taylor(f, x, v, order=2):
     x, v : array_like or tuple
         The point and the direction (same shapes); tuples of them for a function of several arguments.
     order : int
-        The highest coefficient ``k``.
+        The highest coefficient ``k``, at most :data:`MAX_TAYLOR_ORDER` (1000).
 
     Returns
     -------
@@ -113,7 +153,7 @@ def taylor(f, x, v, order=2):
     >>> hd.taylor(lambda x: np.sum(x ** 3), np.array([1.0, 2.0]), np.array([1.0, 0.0]), order=3)
     array([9., 3., 3., 1.])
     """
-    order = _check_order(order)
+    order = _check_order(order, "taylor", MAX_TAYLOR_ORDER, _TAYLOR_CAP)
     multi = isinstance(x, (tuple, list))
     xs = tuple(x) if multi else (x,)
     vs = tuple(v) if multi else (v,)
@@ -124,6 +164,7 @@ def taylor(f, x, v, order=2):
         jets = []
         for p, t in zip(xs, vs):
             p = as_input(p, "taylor")
+            _check_real_direction(t, p)
             if not isinstance(t, Box):
                 t = np.asarray(t, dtype=np.result_type(base_value(p), np.float32))
                 t = t[()] if t.ndim == 0 else t
