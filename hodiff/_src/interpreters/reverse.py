@@ -7,6 +7,10 @@ returns a ``Tensor`` linked to a :class:`~hodiff._src.interpreters.tape.Node`: t
 backward sweep (``backward.py``) walks it. Eager tensors live on the always-open base level :data:`EAGER`;
 ``hd.grad`` and friends wrap their inputs in tensors of a fresh level, so the functional and the tensor API share
 one tape implementation.
+
+Why this room is over 500 lines: ``Tensor``, ``ReverseTrace`` and the base level ``EAGER`` refer to each other (the
+trace makes tensors, tensors live on ``EAGER``, ``EAGER`` is a trace), so splitting them would trade length for an
+import circle; the in-place machinery already lives beside it in ``inplace.py``.
 """
 from __future__ import annotations
 

@@ -6,6 +6,10 @@ Factorizations with several outputs (``eigh``, ``qr``, ``svd``) are single primi
 along the second-to-last axis; ``hodiff.linalg`` unpacks them. ``cholesky`` and ``eigh`` read only the lower
 triangle of their input (as numpy does), and their rules say so: the derivative with respect to the upper
 triangle is zero.
+
+Slightly over 500 lines: the solve rules and the factorizations that reuse them stay together, since their batch
+axis handling (tangent batch axes kept left of every stacking axis, ``_pad_stack``) must stay identical;
+the repeated-eigenvalue helpers are already apart in ``linalg_gaps.py``.
 """
 from __future__ import annotations
 
