@@ -6,8 +6,11 @@ functions (``_src/numpy/namespace.py``) and from there through ``bind``. Convers
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
+from . import convert as C
 from . import dispatch as D
 from . import namespace as N
 from . import shape as S
@@ -102,18 +105,23 @@ class ArrayOps:
 
     def _plain_scalar(self, what):
         if self._const_maker() is None:   # a value traced by a transform: converting it would drop the derivative
-            raise TypeError(
-                f"{what}() of a value being differentiated would silently drop its derivative (math.* functions do "
-                "this too). Use hodiff/numpy functions on it, or take the value explicitly with x.item() or "
-                "hodiff.stop_gradient(x) where no derivative is wanted.")
+            raise C.conversion_error(f"{what}()", sys._getframe(2))
         return np.asarray(base_value(self)).item()
 
     def __index__(self):
         return base_value(self).__index__()
 
-    def item(self):
-        """The value as a Python scalar (no derivative)."""
-        return np.asarray(base_value(self)).item()
+    def item(self, *args):
+        """The value as a Python scalar, without derivative: the explicit way to leave differentiation.
+
+        Called by a library on a value being differentiated (where the user did not ask for it) it raises, naming
+        the library function, like ``np.asarray``.
+        """
+        if self._const_maker() is None and self._needs_derivative():
+            entry, _ = C.library_caller(sys._getframe(1))
+            if entry is not None:
+                raise C.conversion_error(".item()", sys._getframe(1))
+        return np.asarray(base_value(self)).item(*args)
 
     def tolist(self):
         """The value as nested Python lists (no derivative)."""
@@ -158,10 +166,7 @@ class ArrayOps:
         return D.array_function(self, func, types, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(
-            f"a {type(self).__name__} that is being differentiated cannot be converted to a plain numpy array: "
-            "that would silently drop its derivative. Use hodiff/numpy functions on it directly, or take its value "
-            "without derivative with hodiff.stop_gradient(x) (tensors: x.detach().numpy()).")
+        raise C.conversion_error("np.asarray / __array__", sys._getframe(1))
 
     def _const_maker(self):
         return None

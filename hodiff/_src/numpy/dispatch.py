@@ -18,6 +18,8 @@ from . import namespace as N
 from ..table import special as M
 from . import shape as S
 from . import linalg as L
+from . import keywords as K
+from . import reductions as R
 from ..core.engine import Box, base_value
 
 __all__ = ["HANDLED_FUNCTIONS", "HANDLED_UFUNCS", "NONDIFF", "array_function", "array_ufunc", "nondiff"]
@@ -134,30 +136,62 @@ def _no_rule(what, args):
         "for it (hodiff/_src/table/).")
 
 
+_REDUCE = {np.add: (R.sum, 0.0), np.multiply: (R.prod, 1.0), np.maximum: (R.amax, None), np.minimum: (R.amin, None)}
+_REDUCE_KEYS = {"axis", "dtype", "out", "keepdims", "initial", "where"}
+
+
+def _reduce(ufunc, inputs, kwargs):
+    """``ufunc.reduce`` for add/multiply/maximum/minimum with every keyword of numpy's (``out`` refused)."""
+    fn = _REDUCE[ufunc][0]
+    what = _name(ufunc) + ".reduce"
+    kw = dict(zip(("axis", "dtype", "out", "keepdims", "initial", "where"), inputs[1:]))
+    kw.update(kwargs)
+    for k, v in kw.items():
+        if k not in _REDUCE_KEYS:
+            raise K.refuse(what, k, v)
+    out = kw.pop("out", None)
+    if out is not None and not (isinstance(out, tuple) and all(o is None for o in out)):
+        raise K.refuse(what, "out", out)
+    dtype = kw.pop("dtype", None)
+    if kw.get("where", True) is True:
+        kw.pop("where", None)
+    if kw.get("initial", np._NoValue) is np._NoValue:
+        kw.pop("initial", None)
+    kw.setdefault("axis", 0)
+    r = fn(inputs[0], **kw)
+    return R.check_dtype(r, dtype, what.replace("numpy.", ""))
+
+
+def _accumulate(ufunc, inputs, kwargs):
+    what = _name(ufunc) + ".accumulate"
+    kw = dict(zip(("axis", "dtype", "out"), inputs[1:]))
+    kw.update(kwargs)
+    for k, v in kw.items():
+        if k not in ("axis", "dtype", "out"):
+            raise K.refuse(what, k, v)
+    if kw.get("out") is not None and not (isinstance(kw["out"], tuple) and all(o is None for o in kw["out"])):
+        raise K.refuse(what, "out", kw["out"])
+    fn = R.cumsum if ufunc is np.add else R.cumprod
+    return R.check_dtype(fn(inputs[0], axis=kw.get("axis", 0)), kw.get("dtype"), what.replace("numpy.", ""))
+
+
 def array_ufunc(box, ufunc, method, inputs, kwargs):
-    """The body of every box's ``__array_ufunc__``."""
-    if method == "reduce" and ufunc is np.add and not kwargs.get("out"):
-        return N.sum(inputs[0], axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
-    if method == "reduce" and ufunc is np.multiply and not kwargs.get("out"):
-        return N.prod(inputs[0], axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
-    if method == "accumulate" and ufunc in (np.add, np.multiply) and not kwargs.get("out"):
-        return (N.cumsum if ufunc is np.add else N.cumprod)(inputs[0], axis=kwargs.get("axis", 0))
-    if kwargs.get("out") is not None:
-        raise TypeError(f"{_name(ufunc)}(..., out=...) would write a traced value into a plain array and lose "
-                        "its derivative; assign the result instead")
-    if method == "__call__":
-        fn = HANDLED_UFUNCS.get(ufunc)
-        if fn is not None:
-            extra = {k: v for k, v in kwargs.items() if k not in ("out", "casting", "order", "subok")}
-            if extra:
-                raise TypeError(f"hodiff supports {_name(ufunc)} without the keyword arguments {sorted(extra)}")
-            return fn(*inputs)
-        fn = NONDIFF.get(ufunc)
-        if fn is not None:
-            return fn(*inputs, **kwargs)
+    """The body of every box's ``__array_ufunc__``: every keyword honoured or refused by name."""
+    if method == "reduce" and ufunc in _REDUCE:
+        return _reduce(ufunc, inputs, kwargs)
+    if method == "accumulate" and ufunc in (np.add, np.multiply):
+        return _accumulate(ufunc, inputs, kwargs)
     if method == "at":
         raise TypeError(f"{_name(ufunc)}.at(...) updates an array in place, which would drop the derivative of "
                         "a traced value; use x = hd.index_add(x, idx, v) (or x.at[idx].add(v) on hodiff values)")
+    if method == "__call__":
+        fn = HANDLED_UFUNCS.get(ufunc)
+        if fn is not None:
+            dtype = K.ufunc_call_kwargs(_name(ufunc), kwargs)
+            return R.check_dtype(fn(*inputs), dtype, _name(ufunc).replace("numpy.", ""))
+        fn = NONDIFF.get(ufunc)
+        if fn is not None:
+            return fn(*inputs, **kwargs)
     what = _name(ufunc) + ("" if method == "__call__" else f".{method}")
     err = _no_rule(what, inputs)
     if err is not None:
@@ -166,8 +200,15 @@ def array_ufunc(box, ufunc, method, inputs, kwargs):
 
 
 def array_function(box, func, types, args, kwargs):
-    """The body of every box's ``__array_function__``."""
-    fn = HANDLED_FUNCTIONS.get(func) or NONDIFF.get(func)
+    """The body of every box's ``__array_function__``: numpy's arguments bound by name, each honoured or refused."""
+    fn = HANDLED_FUNCTIONS.get(func)
+    if fn is not None:
+        def plain():
+            if _no_rule(_name(func), list(args) + list(kwargs.values())) is None:
+                return nondiff(func)(*args, **kwargs)
+            return NotImplemented
+        return K.call(func, fn, _name(func), args, kwargs, fallback=plain)
+    fn = NONDIFF.get(func)
     if fn is not None:
         return fn(*args, **kwargs)
     err = _no_rule(_name(func), list(args) + list(kwargs.values()))

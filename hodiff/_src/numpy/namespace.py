@@ -13,8 +13,6 @@ from ..core.engine import base_value, ndim_of, shape_of
 from ..table import (
     absolute,
     add,
-    amax,
-    amin,
     broadcast_to,
     cos,
     divide,
@@ -36,7 +34,7 @@ from ..table import (
     transpose,
     where,
 )
-from ..table.scans import cumprod_last, cumsum_last, einsum, prod_last
+from ..table.scans import einsum
 from ..table.special import (
     arccos,
     arccosh,
@@ -57,6 +55,7 @@ from ..table.special import (
 )
 from ..table.linalg import svd
 from .shape import moveaxis, ravel, sort, squeeze
+from .reductions import amax, amin, cumprod, cumsum, mean, nanmean, nansum, prod, std, sum, var
 
 __all__ = [
     "abs",
@@ -136,7 +135,6 @@ __all__ = [
     "where",
 ]
 
-sum = P.reduce_sum
 abs = absolute
 max = amax
 min = amin
@@ -164,30 +162,6 @@ def clip(x, a_min=None, a_max=None):
     if a_max is not None:
         x = minimum(x, a_max)
     return x
-
-
-def _count(x, axis):
-    s = shape_of(x)
-    if axis is None:
-        return int(np.prod(s, dtype=np.int64))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
-    return int(np.prod([s[a] for a in axes], dtype=np.int64))
-
-
-def mean(x, axis=None, keepdims=False):
-    """Arithmetic mean over ``axis``."""
-    return divide(sum(x, axis=axis, keepdims=keepdims), float(_count(x, axis)))
-
-
-def var(x, axis=None, ddof=0, keepdims=False):
-    """Variance over ``axis`` with ``ddof`` delta degrees of freedom."""
-    d = subtract(x, mean(x, axis=axis, keepdims=True))
-    return divide(sum(multiply(d, d), axis=axis, keepdims=keepdims), float(_count(x, axis) - ddof))
-
-
-def std(x, axis=None, ddof=0, keepdims=False):
-    """Standard deviation over ``axis``."""
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
 def tensordot(a, b, axes=2):
@@ -339,41 +313,6 @@ def mod(x, y):
 remainder = mod
 
 
-def _to_last(x, axis):
-    """``x`` with ``axis`` moved last (and flattened first when ``axis`` is None)."""
-    if axis is None:
-        return ravel(x)
-    return moveaxis(x, axis, -1)
-
-
-def _from_last(r, x, axis):
-    return r if axis is None else moveaxis(r, -1, axis)
-
-
-def cumsum(x, axis=None):
-    """Cumulative sum along ``axis`` (of the flattened array when ``axis`` is None)."""
-    return _from_last(cumsum_last(_to_last(x, axis)), x, axis)
-
-
-def cumprod(x, axis=None):
-    """Cumulative product along ``axis``; exact derivatives even where ``x`` has zeros."""
-    return _from_last(cumprod_last(_to_last(x, axis)), x, axis)
-
-
-def prod(x, axis=None, keepdims=False):
-    """Product over ``axis`` (an int, a tuple or None); exact derivatives even where ``x`` has zeros."""
-    nd = ndim_of(x)
-    axes = P.normalize_axis(axis, nd)
-    keep = [i for i in range(nd) if i - nd not in axes]
-    red = [i + nd for i in axes]
-    s = shape_of(x)
-    moved = transpose(x, keep + red)
-    r = prod_last(reshape(moved, tuple(s[i] for i in keep) + (-1,)))
-    if keepdims:
-        r = reshape(r, P.kept_shape(s, axes))
-    return r
-
-
 def kron(a, b):
     """Kronecker product of two arrays of equal dimension (numpy's ``kron``)."""
     na, nb = ndim_of(a), ndim_of(b)
@@ -443,17 +382,6 @@ def percentile(x, q, axis=None, keepdims=False):
 def median(x, axis=None, keepdims=False):
     """Median along ``axis`` (the mean of the two middle values for even counts)."""
     return quantile(x, 0.5, axis=axis, keepdims=keepdims)
-
-
-def nansum(x, axis=None, keepdims=False):
-    """Sum treating NaNs as zero (their derivative is zero)."""
-    return sum(where(np.isnan(base_value(x)), 0.0, x), axis=axis, keepdims=keepdims)
-
-
-def nanmean(x, axis=None, keepdims=False):
-    """Mean over the non-NaN entries."""
-    ok = ~np.isnan(base_value(x))
-    return divide(nansum(x, axis=axis, keepdims=keepdims), np.sum(ok, axis=axis, keepdims=keepdims))
 
 
 def cov(m, rowvar=True, ddof=1):
