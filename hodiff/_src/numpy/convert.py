@@ -61,6 +61,10 @@ def _public_name(frame: FrameType) -> str:
     code = frame.f_code
     mod = _module(frame)
     name = code.co_name
+    if name in _GENERIC:      # a decorator's wrapper: name the function it wraps (a closure variable)
+        for v in (frame.f_locals.get(n) for n in code.co_freevars):
+            if callable(v) and isinstance(getattr(v, "__name__", None), str) and hasattr(v, "__module__"):
+                return f"{_public_module(v.__module__ or mod, v.__name__)}.{v.__name__}"
     self = frame.f_locals.get("self")
     if self is not None and mod.startswith("scipy.stats"):
         dist = getattr(self, "dist", self)        # frozen distributions keep theirs in .dist
@@ -79,12 +83,13 @@ def library_caller(frame: FrameType | None) -> tuple[FrameType | None, FrameType
     f = frame
     while f is not None and _is_hodiff(f):
         f = f.f_back
-    entry = None
+    lib = []
     while f is not None and _is_library(f):
-        if entry is None or not (f.f_code.co_name in _GENERIC or f.f_code.co_name.startswith("_")):
-            entry = f     # decorators' wrappers and private helpers do not name what the user called
+        lib.append(f)
         f = f.f_back
-    return entry, f
+    # the outermost library frame is what the user called, unless it is a decorator's wrapper or a private helper
+    named = [g for g in reversed(lib) if not g.f_code.co_name.startswith("_")]
+    return (named[0] if named else lib[-1] if lib else None), f
 
 
 _GENERIC = frozenset({"wrapper", "inner", "wrapped", "decorated", "<lambda>", "__call__"})
@@ -102,6 +107,7 @@ def _twin(public: str) -> str | None:
 
 _NUMPY_HINTS = {
     "numpy.full": "np.full_like(np.empty(shape), x) (or x * np.ones(shape)), which keeps the derivative",
+    "numpy.full_like": "np.full_like(x, v) with x itself a value being differentiated, or v * np.ones(shape)",
     "numpy.asarray": "use the value directly (hodiff values already behave as arrays)",
     "numpy.array": "np.stack([...]) to build an array from values being differentiated",
 }
@@ -114,9 +120,17 @@ def _where(user: FrameType | None) -> tuple[str, str]:
     return f"{os.path.basename(user.f_code.co_filename)}:{user.f_lineno}", line
 
 
-def conversion_error(how: str, start: FrameType | None = None) -> ConversionError:
-    """The error for converting a value being differentiated with ``how`` (``np.asarray``, ``float()``, ...)."""
-    entry, user = library_caller(start if start is not None else sys._getframe(1))
+def conversion_error(how: str, start: FrameType | None = None, tensor_api: bool = False) -> ConversionError:
+    """The error for converting a value being differentiated with ``how`` (``np.asarray``, ``float()``, ...);
+    ``tensor_api`` adds the tensor API's way out (``x.detach().numpy()``)."""
+    err = _conversion_error(how, start if start is not None else sys._getframe(1))
+    if tensor_api:
+        err = ConversionError(str(err) + " For a tensor, x.detach().numpy() gives its value without gradient.")
+    return err
+
+
+def _conversion_error(how: str, start: FrameType) -> ConversionError:
+    entry, user = library_caller(start)
     where, line = _where(user)
     at = f" (called at {where}: `{line}`)" if where else ""
     if entry is not None:
@@ -131,7 +145,7 @@ def conversion_error(how: str, start: FrameType | None = None) -> ConversionErro
                    "declare it with hodiff.custom_jvp / hodiff.custom_vjp, or pass hodiff.stop_gradient(x) if no "
                    "derivative is wanted through it")
         return ConversionError(
-            f"{public}(){at} converted a value being differentiated to a plain number or array ({how}), which "
+            f"{public}(){at} converted a value being differentiated to a plain numpy array or number ({how}), which "
             f"would silently drop its derivative. To fix: {fix}.")
     if "] =" in line or "]=" in line or "__setitem__" in line:
         fix = ("numpy cannot store a value being differentiated in a plain array; build a new value instead: "
@@ -142,5 +156,5 @@ def conversion_error(how: str, start: FrameType | None = None) -> ConversionErro
         fix = ("use numpy/hodiff functions on it, or take the value explicitly with hodiff.stop_gradient(x) (or "
                "x.item()) where no derivative is wanted")
     where_txt = f"the line {where}, `{line}`," if where else "a conversion"
-    return ConversionError(f"{where_txt} converted a value being differentiated to a plain number or array ({how}), "
+    return ConversionError(f"{where_txt} converted a value being differentiated to a plain numpy array or number ({how}), "
                            f"which would silently drop its derivative. To fix: {fix}.")

@@ -125,6 +125,9 @@ def call(func: Callable, fn: Callable, name: str, args: tuple, kwargs: dict,
     if s is None:
         return fn(*args, **kwargs)
     bound = s.np_sig.bind(*args, **kwargs)
+    params = list(s.np_sig.parameters.values())
+    var_at = next((i for i, p in enumerate(params) if p.kind is p.VAR_POSITIONAL), -1)
+    before_var = {p.name for p in params[:var_at]} if var_at > 0 else set()
     pos: list = []
     kw: dict = {}
     free = NO_EFFECT.get(name.rsplit(".", 1)[-1], set())
@@ -141,8 +144,8 @@ def call(func: Callable, fn: Callable, name: str, args: tuple, kwargs: dict,
                     return _refused(name, k, v, fallback)
             continue
         target = s.mapping.get(n)
-        if p.kind is p.POSITIONAL_ONLY:
-            pos.append(value)     # numpy's positional-only arguments come first, in hodiff's order too
+        if p.kind is p.POSITIONAL_ONLY or n in before_var:
+            pos.append(value)     # numpy's positional(-only) arguments come first, in hodiff's order too
         elif target is not None:
             kw[target] = value
         elif n in free or is_default(value, p.default):

@@ -8,7 +8,10 @@ import numpy as np
 from ..core.engine import base_value, shape_of
 from .namespace import divide, matmul, norm, reshape, subtract, sum
 from ..table import mT, multiply
-from ..table.linalg import cholesky, det, eigh, eigvalsh, inv, qr, slogdet, solve, solve_triangular, svd
+from ..table import add
+from ..table.linalg import cholesky as _cholesky
+from ..table.linalg import det, inv, qr, slogdet, solve, solve_triangular, svd
+from ..table.linalg import eigh as _eigh
 
 __all__ = [
     "cho_factor",
@@ -29,6 +32,36 @@ __all__ = [
     "solve_triangular",
     "svd",
 ]
+
+
+def _triangle(a, uplo):
+    """The symmetric matrix numpy's ``eigh`` reads: ``a``'s lower (``"L"``) or upper (``"U"``) triangle mirrored, so
+    the derivative w.r.t. each entry of ``a`` is that of numpy's function (the other triangle is never read)."""
+    if uplo not in ("L", "U", "l", "u"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    n = shape_of(a)[-1]
+    keep = np.tril(np.ones((n, n))) if uplo in ("L", "l") else np.triu(np.ones((n, n)))
+    t = multiply(a, keep)
+    return add(t, mT(multiply(t, 1.0 - np.eye(n))))
+
+
+def eigh(a, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors of the symmetric matrix given by ``a``'s ``UPLO`` triangle.
+
+    Derivatives need distinct eigenvalues: at a repeated one the eigenvectors are not differentiable.
+    """
+    return _eigh(_triangle(a, UPLO))
+
+
+def eigvalsh(a, UPLO="L"):
+    """Eigenvalues (ascending) of the symmetric matrix given by ``a``'s ``UPLO`` triangle."""
+    return _eigh(_triangle(a, UPLO))[0]
+
+
+def cholesky(a, /, *, upper=False):
+    """Cholesky factor of ``a`` (reads its lower triangle): ``L`` with ``a = L L^T``, or ``L^T`` with ``upper``."""
+    c = _cholesky(a)
+    return mT(c) if upper else c
 
 
 def lstsq(a, b, rcond=None):
@@ -52,7 +85,7 @@ def lstsq(a, b, rcond=None):
 
 def cho_factor(a, lower=True):
     """``(L, lower)`` for :func:`cho_solve` (the factor is clean: zeros outside its triangle)."""
-    c = cholesky(a)
+    c = _cholesky(a)
     return (c, True) if lower else (mT(c), False)
 
 

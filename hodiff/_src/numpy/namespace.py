@@ -34,7 +34,6 @@ from ..table import (
     transpose,
     where,
 )
-from ..table.scans import einsum
 from ..table.special import (
     arccos,
     arccosh,
@@ -155,8 +154,17 @@ def stop_gradient(x):
     return base_value(x)
 
 
-def clip(x, a_min=None, a_max=None):
-    """Clip ``x`` to ``[a_min, a_max]``; the derivative is 1 inside, 0 outside and 1/2 on the bounds."""
+def clip(x, a_min=None, a_max=None, *, min=None, max=None):
+    """Clip ``x`` to ``[a_min, a_max]`` (``min``/``max`` are numpy 2's names for them); the derivative is 1 inside,
+    0 outside and 1/2 on the bounds."""
+    if min is not None:
+        if a_min is not None:
+            raise TypeError("Passed `min` and `a_min`, please pass only one.")
+        a_min = min
+    if max is not None:
+        if a_max is not None:
+            raise TypeError("Passed `max` and `a_max`, please pass only one.")
+        a_max = max
     if a_min is not None:
         x = maximum(x, a_min)
     if a_max is not None:
@@ -313,19 +321,6 @@ def mod(x, y):
 remainder = mod
 
 
-def kron(a, b):
-    """Kronecker product of two arrays of equal dimension (numpy's ``kron``)."""
-    na, nb = ndim_of(a), ndim_of(b)
-    if na != nb:
-        raise NotImplementedError("hodiff's kron needs operands with the same number of dimensions")
-    sa, sb = shape_of(a), shape_of(b)
-    ia = tuple(sa) + (1,) * nb
-    ib = (1,) * na + tuple(sb)
-    outer_ = multiply(reshape(a, ia), reshape(b, ib))     # axes a0..a(n-1), b0..b(n-1)
-    order = [k for i in range(na) for k in (i, na + i)]
-    return reshape(transpose(outer_, order), tuple(x * y for x, y in zip(sa, sb)))
-
-
 def softmax(x, axis=None):
     """``exp(x) / sum(exp(x))`` along ``axis``, computed stably."""
     return exp(log_softmax(x, axis=axis))
@@ -397,3 +392,30 @@ def cov(m, rowvar=True, ddof=1):
 
 
 __all__ += ["cov", "median", "nanmean", "nansum", "percentile", "quantile"]
+
+from .more import (  # noqa: E402 - the fuller forms of einsum, kron and cross, and more of numpy's functions
+    append,
+    atleast_3d,
+    column_stack,
+    cross,
+    dsplit,
+    einsum,
+    fliplr,
+    flipud,
+    full_like,
+    gradient,
+    hsplit,
+    interp,
+    kron,
+    linspace,
+    nan_to_num,
+    partition,
+    rollaxis,
+    rot90,
+    row_stack,
+    select,
+    vsplit,
+)
+
+__all__ += ["append", "atleast_3d", "column_stack", "dsplit", "fliplr", "flipud", "gradient", "hsplit", "interp",
+            "nan_to_num", "partition", "rollaxis", "rot90", "row_stack", "select", "vsplit"]

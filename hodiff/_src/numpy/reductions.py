@@ -50,7 +50,9 @@ def _masked(x: Any, m: np.ndarray | None, fill: float) -> Any:
 def _count(x: Any, axis: Any, keepdims: bool, m: np.ndarray | None) -> Any:
     if m is None:
         m = np.ones(shape_of(x), dtype=bool)
-    return np.sum(m, axis=axis, keepdims=keepdims).astype(float)
+    n = np.sum(m, axis=axis, keepdims=keepdims)
+    # a Python float (or an array of x's precision) keeps float32 inputs in float32
+    return float(n) if np.ndim(n) == 0 else n.astype(np.result_type(base_value(x), np.float32))
 
 
 def sum(x: ArrayLike, axis: Any = None, keepdims: bool = False, *, dtype: DTypeLike | None = None,
