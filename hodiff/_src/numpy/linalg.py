@@ -50,7 +50,14 @@ def eigh(a, UPLO="L"):
 
     Derivatives need distinct eigenvalues: at a repeated one the eigenvectors are not differentiable.
     """
-    return _eigh(_triangle(a, UPLO))
+    w, v = _eigh(_triangle(a, UPLO))
+    if UPLO in ("U", "u"):
+        # LAPACK's eigenvector signs depend on the triangle it reads: take numpy's (a constant flip per column, so
+        # the derivative is that of numpy's own function near this point)
+        ref = np.linalg.eigh(np.asarray(base_value(a)), UPLO="U")[1]
+        flip = np.where(np.sum(ref * np.asarray(base_value(v)), axis=-2, keepdims=True) < 0, -1.0, 1.0)
+        v = multiply(v, flip)
+    return w, v
 
 
 def eigvalsh(a, UPLO="L"):
@@ -60,8 +67,9 @@ def eigvalsh(a, UPLO="L"):
 
 def cholesky(a, /, *, upper=False):
     """Cholesky factor of ``a`` (reads its lower triangle): ``L`` with ``a = L L^T``, or ``L^T`` with ``upper``."""
-    c = _cholesky(a)
-    return mT(c) if upper else c
+    if upper:    # numpy then reads the upper triangle: the lower one of a^T
+        return mT(_cholesky(mT(a)))
+    return _cholesky(a)
 
 
 def lstsq(a, b, rcond=None):
@@ -71,8 +79,9 @@ def lstsq(a, b, rcond=None):
     qtb = matmul(mT(q), b)
     x = solve_triangular(r, qtb, lower=False)
     m, n = shape_of(a)[-2:]
-    s = np.linalg.svd(base_value(a), compute_uv=False)
-    rank = int(np.sum(s > s.max(initial=0.0) * max(m, n) * np.finfo(s.dtype).eps))   # matrix_rank's rule, same SVD
+    s = svd(a, compute_uv=False)     # numpy returns the singular values too: they keep their derivative
+    sb = np.asarray(base_value(s))
+    rank = int(np.sum(sb > sb.max(initial=0.0) * max(m, n) * np.finfo(sb.dtype).eps))   # matrix_rank's rule
     if m > n and rank == n:
         res = subtract(matmul(a, x), b)
         resid = sum(multiply(res, res), axis=0)

@@ -203,7 +203,7 @@ def take(x, indices, axis=None, mode="raise"):
     return _gather(x, np.take(_indices(x), base_value(indices), axis=axis, mode=mode))
 
 
-def take_along_axis(x, indices, axis):
+def take_along_axis(x, indices, axis=-1):
     """Pick values along ``axis`` at ``indices`` (numpy's ``take_along_axis``)."""
     return _gather(x, np.take_along_axis(_indices(x), base_value(indices), axis))
 
