@@ -56,9 +56,10 @@ def _recording() -> bool:
 def _above(v: Any, level: int) -> bool:
     """Whether ``v`` holds a box of a level above ``level`` (a value of an inner transform)."""
     while isinstance(v, Box):
-        if v._trace.level > level:
+        b: Any = v
+        if b._trace.level > level:
             return True
-        v = v._base()
+        v = b._base()
     return False
 
 

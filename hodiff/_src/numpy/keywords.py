@@ -105,14 +105,12 @@ _SPECS: dict[Any, Spec | None] = {}
 
 def spec(func: Callable, fn: Callable, name: str) -> Spec | None:
     """The cached :class:`Spec` of ``func`` (None when numpy's signature cannot be read)."""
-    s = _SPECS.get(func, False)
-    if s is False:
+    if func not in _SPECS:
         try:
-            s = Spec(func, fn, name)
+            _SPECS[func] = Spec(func, fn, name)
         except (TypeError, ValueError):
-            s = None
-        _SPECS[func] = s
-    return s
+            _SPECS[func] = None
+    return _SPECS[func]
 
 
 def call(func: Callable, fn: Callable, name: str, args: tuple, kwargs: dict,

@@ -43,7 +43,7 @@ def fliplr(m: ArrayLike) -> Any:
 
 def rot90(m: ArrayLike, k: int = 1, axes: Sequence[int] = (0, 1)) -> Any:
     """``m`` rotated by 90 degrees ``k`` times in the plane of ``axes``."""
-    return _gather(m, np.rot90(_indices(m), k, axes))
+    return _gather(m, np.rot90(_indices(m), k, (int(axes[0]), int(axes[1]))))
 
 
 def rollaxis(a: ArrayLike, axis: int, start: int = 0) -> Any:
@@ -113,7 +113,8 @@ def partition(a: ArrayLike, kth: Any, axis: int | None = -1, kind: str = "intros
         raise TypeError("hodiff: numpy.partition(..., order=...) sorts structured arrays, which have no derivative")
     if axis is None:
         a, axis = ravel(a), -1
-    return take_along_axis(a, np.argpartition(base_value(a), kth, axis=axis, kind=kind), axis)
+    order_ = np.argpartition(base_value(a), kth, axis=axis, kind=kind)  # type: ignore[arg-type]
+    return take_along_axis(a, order_, axis)
 
 
 def nan_to_num(x: ArrayLike, copy: bool = True, nan: float = 0.0, posinf: float | None = None,
@@ -265,7 +266,7 @@ def kron(a: ArrayLike, b: ArrayLike) -> Any:
     return P.reshape(P.transpose(outer_, order), tuple(x * y for x, y in zip(sa, sb)))
 
 
-def cross(a: ArrayLike, b: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
           axis: int | None = None) -> Any:
     """Cross product of 3-vectors (numpy's ``cross``, with ``axisa``/``axisb``/``axisc`` or ``axis`` for all)."""
     if axis is not None:

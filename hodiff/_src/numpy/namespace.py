@@ -53,7 +53,7 @@ from ..table.special import (
     sinh,
 )
 from ..table.linalg import svd
-from .shape import moveaxis, ravel, sort, squeeze
+from .shape import concatenate, moveaxis, ravel, sort, squeeze
 from .reductions import amax, amin, cumprod, cumsum, mean, nanmean, nansum, prod, std, sum, var
 
 __all__ = [
@@ -331,8 +331,22 @@ def log_softmax(x, axis=None):
     return subtract(x, logsumexp(x, axis=axis, keepdims=True))
 
 
-def average(x, axis=None, weights=None, keepdims=False):
-    """Weighted average along ``axis``."""
+def average(x, axis=None, weights=None, returned=False, keepdims=False):
+    """Weighted average along ``axis``; with ``returned`` also the sum of the weights (numpy's pair)."""
+    if returned:
+        avg = average(x, axis=axis, weights=weights, keepdims=keepdims)
+        if weights is None:
+            wsum = np.broadcast_to(float(np.size(base_value(x)) // (np.size(base_value(avg)) or 1)),
+                                   shape_of(avg)).copy()
+        else:
+            w = weights
+            if ndim_of(w) == 1 and ndim_of(x) > 1 and axis is not None:
+                shape = [1] * ndim_of(x)
+                shape[axis] = shape_of(w)[0]
+                w = reshape(w, tuple(shape))
+            wsum = sum(broadcast_to(w, np.broadcast_shapes(shape_of(x), shape_of(w))), axis=axis,
+                       keepdims=keepdims)
+        return avg, wsum
     if weights is None:
         return mean(x, axis=axis, keepdims=keepdims)
     w = weights
@@ -379,12 +393,18 @@ def median(x, axis=None, keepdims=False):
     return quantile(x, 0.5, axis=axis, keepdims=keepdims)
 
 
-def cov(m, rowvar=True, ddof=1):
-    """Covariance matrix of the variables (rows, or columns with ``rowvar=False``)."""
-    if ndim_of(m) == 1:
-        m = reshape(m, (1, -1))
-    if not rowvar:
-        m = transpose(m)
+def cov(m, y=None, rowvar=True, bias=False, ddof=None):
+    """Covariance matrix of the variables (rows, or columns with ``rowvar=False``); ``y`` adds variables,
+    ``bias`` divides by ``n`` (``ddof`` overrides both)."""
+    if ddof is None:
+        ddof = 0 if bias else 1
+    def rows(v):      # numpy: at least 2-D, then transposed for rowvar=False unless it is a single row
+        v = reshape(v, (1, -1)) if ndim_of(v) == 1 else v
+        return transpose(v) if not rowvar and shape_of(v)[0] != 1 else v
+
+    m = rows(m)
+    if y is not None:
+        m = concatenate([m, rows(y)], axis=0)
     d = subtract(m, mean(m, axis=1, keepdims=True))
     n = shape_of(m)[1]
     c = divide(matmul(d, transpose(d)), float(n - ddof))

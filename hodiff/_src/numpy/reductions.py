@@ -29,8 +29,9 @@ def check_dtype(r: Any, dtype: DTypeLike | None, what: str) -> Any:
         return r
     if not isinstance(r, Box):
         return np.asarray(r).astype(want)
-    maker = r._const_maker()
-    if maker is not None and not r._needs_derivative():
+    box: Any = r
+    maker = box._const_maker()
+    if maker is not None and not box._needs_derivative():
         return maker(np.asarray(base_value(r)).astype(want))
     raise TypeError(
         f"hodiff: numpy.{what}(..., dtype={want}) on a value being differentiated: hodiff computes it in {have} "
