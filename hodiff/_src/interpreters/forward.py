@@ -120,7 +120,9 @@ class Dual(ArrayOps, Box):
                 trace = ForwardTrace(batch=got[0])
             else:
                 if got != want:
-                    raise ValueError(f"tangent shape {got} does not match primal shape {want}")
+                    hint = (f"; to pass a batch of {got[0]} tangents at once, use Dual(x, V, batched=True)"
+                            if got[1:] == tuple(want) else "")
+                    raise ValueError(f"tangent shape {got} does not match primal shape {want}{hint}")
                 trace = ForwardTrace()
         self.primal = primal
         self.tangent = tangent

@@ -380,7 +380,14 @@ class Tensor(ArrayOps, Box):
     def _inplace(self, ufunc, other):
         eager_other = not isinstance(other, Box) or (type(other) is Tensor and other._trace is EAGER)
         if self._trace is not EAGER or not eager_other or isinstance(self._value, Box):
-            return ufunc(self, other)   # traced by a transform: a new value, the name is rebound
+            new = ufunc(self, other)
+            if (self._trace is not EAGER and not (self.requires_grad and self.is_leaf) and type(new) is Tensor
+                    and new._trace is self._trace):
+                # an intermediate value of a transform: the object itself takes the new value, so every name
+                # bound to it sees the update, as with numpy arrays (the transform's inputs keep their node)
+                self._value, self._node, self.requires_grad = new._value, new._node, new.requires_grad
+                return self
+            return new   # the name is rebound
         if _modes.is_grad_enabled() and (self.requires_grad or (type(other) is Tensor and other.requires_grad)):
             self._check_inplace()
             adopt(self, ufunc(self, other))     # recorded: this tensor now stands for the result's node

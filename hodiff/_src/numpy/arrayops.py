@@ -6,9 +6,16 @@ functions (``_src/numpy/namespace.py``) and from there through ``bind``. Convers
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
+from . import convert as C
 from . import dispatch as D
+from . import inplace as I
+from . import keywords as K
+from . import more as X
+from . import reductions as R
 from . import namespace as N
 from . import shape as S
 from ..core.engine import base_value, shape_of
@@ -102,18 +109,23 @@ class ArrayOps:
 
     def _plain_scalar(self, what):
         if self._const_maker() is None:   # a value traced by a transform: converting it would drop the derivative
-            raise TypeError(
-                f"{what}() of a value being differentiated would silently drop its derivative (math.* functions do "
-                "this too). Use hodiff/numpy functions on it, or take the value explicitly with x.item() or "
-                "hodiff.stop_gradient(x) where no derivative is wanted.")
+            raise C.conversion_error(f"{what}()", sys._getframe(2))
         return np.asarray(base_value(self)).item()
 
     def __index__(self):
         return base_value(self).__index__()
 
-    def item(self):
-        """The value as a Python scalar (no derivative)."""
-        return np.asarray(base_value(self)).item()
+    def item(self, *args):
+        """The value as a Python scalar, without derivative: the explicit way to leave differentiation.
+
+        Called by a library on a value being differentiated (where the user did not ask for it) it raises, naming
+        the library function, like ``np.asarray``.
+        """
+        if self._const_maker() is None and self._needs_derivative():
+            entry, _ = C.library_caller(sys._getframe(1))
+            if entry is not None:
+                raise C.conversion_error(".item()", sys._getframe(1))
+        return np.asarray(base_value(self)).item(*args)
 
     def tolist(self):
         """The value as nested Python lists (no derivative)."""
@@ -158,10 +170,7 @@ class ArrayOps:
         return D.array_function(self, func, types, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(
-            f"a {type(self).__name__} that is being differentiated cannot be converted to a plain numpy array: "
-            "that would silently drop its derivative. Use hodiff/numpy functions on it directly, or take its value "
-            "without derivative with hodiff.stop_gradient(x) (tensors: x.detach().numpy()).")
+        raise C.conversion_error("np.asarray / __array__", sys._getframe(1), getattr(self._trace, "eager", False))
 
     def _const_maker(self):
         return None
@@ -169,48 +178,93 @@ class ArrayOps:
     def _needs_derivative(self):
         return True
 
-    # numpy-style methods
-    def sum(self, axis=None, keepdims=False):
-        return N.sum(self, axis=axis, keepdims=keepdims)
+    # numpy-style methods: numpy's own signatures, every keyword honoured or refused by name (``keywords.py``)
+    def _np(self, func, *args, **kwargs):
+        return D.array_function(self, func, None, (self, *args), kwargs)
 
-    def mean(self, axis=None, keepdims=False):
-        return N.mean(self, axis=axis, keepdims=keepdims)
+    def sum(self, *args, **kwargs):
+        return self._np(np.sum, *args, **kwargs)
 
-    def var(self, axis=None, ddof=0, keepdims=False):
-        return N.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def mean(self, *args, **kwargs):
+        return self._np(np.mean, *args, **kwargs)
 
-    def std(self, axis=None, ddof=0, keepdims=False):
-        return N.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def var(self, *args, **kwargs):
+        return self._np(np.var, *args, **kwargs)
 
-    def max(self, axis=None, keepdims=False):
-        return N.amax(self, axis=axis, keepdims=keepdims)
+    def std(self, *args, **kwargs):
+        return self._np(np.std, *args, **kwargs)
 
-    def min(self, axis=None, keepdims=False):
-        return N.amin(self, axis=axis, keepdims=keepdims)
+    def max(self, *args, **kwargs):
+        return self._np(np.max, *args, **kwargs)
 
-    def reshape(self, *shape):
+    def min(self, *args, **kwargs):
+        return self._np(np.min, *args, **kwargs)
+
+    def prod(self, *args, **kwargs):
+        return self._np(np.prod, *args, **kwargs)
+
+    def cumsum(self, *args, **kwargs):
+        return self._np(np.cumsum, *args, **kwargs)
+
+    def cumprod(self, *args, **kwargs):
+        return self._np(np.cumprod, *args, **kwargs)
+
+    def trace(self, *args, **kwargs):
+        return self._np(np.trace, *args, **kwargs)
+
+    def diagonal(self, *args, **kwargs):
+        return self._np(np.diagonal, *args, **kwargs)
+
+    def repeat(self, *args, **kwargs):
+        return self._np(np.repeat, *args, **kwargs)
+
+    def take(self, *args, **kwargs):
+        return self._np(np.take, *args, **kwargs)
+
+    def swapaxes(self, *args, **kwargs):
+        return self._np(np.swapaxes, *args, **kwargs)
+
+    def reshape(self, *shape, order="C", copy=None):
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
             shape = shape[0]
-        return N.reshape(self, shape)
+        return self._np(np.reshape, shape, order=order)
 
     def transpose(self, *axes):
         if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
             axes = axes[0]
         return N.transpose(self, axes or None)
 
-    def ravel(self):
-        return S.ravel(self)
+    def ravel(self, order="C"):
+        return S.ravel(self, order)
 
-    flatten = ravel
+    def flatten(self, order="C"):
+        return S.ravel(self, order)
 
     def squeeze(self, axis=None):
         return S.squeeze(self, axis)
 
-    def dot(self, other):
-        return N.dot(self, other)
+    def dot(self, other, out=None):
+        return self._np(np.dot, other, out=out)
 
-    def clip(self, min=None, max=None):
-        return N.clip(self, min, max)
+    def clip(self, min=None, max=None, out=None, **kwargs):
+        return self._np(np.clip, min, max, out=out, **kwargs)
+
+    def copy(self, order="K"):
+        """A copy (numpy's ``ndarray.copy``): a new value with the same derivative."""
+        return N.multiply(self, 1.0)
+
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        """``self`` in ``dtype``: honoured when it is already its dtype (a copy), refused for a traced value
+        otherwise (hodiff has no cast for a derivative)."""
+        return R.check_dtype(N.multiply(self, 1.0) if copy else self, dtype, "ndarray.astype")
+
+    def conj(self):
+        return self
+
+    conjugate = conj
+
+    def round(self, decimals=0, out=None):
+        return self._np(np.round, decimals, out=out)
 
     def norm(self, ord=None, axis=None, keepdims=False):
         """The 2-norm (or other ``ord``), as ``torch.Tensor.norm``."""
@@ -237,17 +291,70 @@ class ArrayOps:
     def abs(self):
         return N.absolute(self)
 
-    def all(self, axis=None, keepdims=False):
-        return D.NONDIFF[np.all](self, axis=axis, keepdims=keepdims)
+    def all(self, *args, **kwargs):
+        return D.NONDIFF[np.all](self, *args, **kwargs)
 
-    def any(self, axis=None, keepdims=False):
-        return D.NONDIFF[np.any](self, axis=axis, keepdims=keepdims)
+    def any(self, *args, **kwargs):
+        return D.NONDIFF[np.any](self, *args, **kwargs)
 
-    def sort(self, axis=-1):
-        return S.sort(self, axis)
+    def argmax(self, *args, **kwargs):
+        return D.NONDIFF[np.argmax](self, *args, **kwargs)
 
-    def argmax(self, axis=None):
-        return D.NONDIFF[np.argmax](self, axis)
+    def argmin(self, *args, **kwargs):
+        return D.NONDIFF[np.argmin](self, *args, **kwargs)
 
-    def argmin(self, axis=None):
-        return D.NONDIFF[np.argmin](self, axis)
+    def argsort(self, *args, **kwargs):
+        return D.NONDIFF[np.argsort](self, *args, **kwargs)
+
+    def nonzero(self):
+        return D.NONDIFF[np.nonzero](self)
+
+    # in-place methods: numpy changes the array itself, so the box is rebound to the new traced value (every name
+    # bound to this box sees the change, as with an array); see ``inplace.py``
+    def sort(self, axis=-1, kind=None, order=None, *, stable=None):
+        """Sort in place, as ``ndarray.sort`` (returns None); ``np.sort(x)`` returns a sorted copy instead."""
+        if order is not None:
+            raise K.refuse("ndarray.sort", "order", order)
+        I.rebind(self, S.sort(self, axis), "sort")
+
+    def partition(self, kth, axis=-1, kind="introselect", order=None):
+        """Partition in place, as ``ndarray.partition`` (returns None)."""
+        I.rebind(self, X.partition(self, kth, axis, kind, order), "partition")
+
+    def fill(self, value):
+        """Set every element to ``value`` in place (its derivative, if traced, flows to every element)."""
+        I.rebind(self, I.filled(self, value), "fill")
+
+    def put(self, indices, values, mode="raise"):
+        """Set the flat entries ``indices`` to ``values`` in place, as ``ndarray.put``."""
+        I.rebind(self, I.put(self, indices, values, mode), "put")
+
+    def resize(self, *new_shape, refcheck=True):
+        """Change shape and size in place, as ``ndarray.resize`` (new entries are zeros)."""
+        I.rebind(self, I.resized(self, new_shape), "resize")
+
+    def __setitem__(self, idx, value):
+        I.rebind(self, S.index_set(self, idx, I.pack(value)), "__setitem__")
+
+    def __iadd__(self, other):
+        return I.rebind(self, N.add(self, other), "+=") or self
+
+    def __isub__(self, other):
+        return I.rebind(self, N.subtract(self, other), "-=") or self
+
+    def __imul__(self, other):
+        return I.rebind(self, N.multiply(self, other), "*=") or self
+
+    def __itruediv__(self, other):
+        return I.rebind(self, N.divide(self, other), "/=") or self
+
+    def __ipow__(self, other):
+        return I.rebind(self, N.power(self, other), "**=") or self
+
+    def __imatmul__(self, other):
+        return I.rebind(self, N.matmul(self, other), "@=") or self
+
+    def __getattr__(self, name):
+        if not name.startswith("__") and hasattr(np.ndarray, name):
+            raise AttributeError(I.missing_method(type(self).__name__, name))
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

@@ -18,6 +18,9 @@ from . import namespace as N
 from ..table import special as M
 from . import shape as S
 from . import linalg as L
+from . import keywords as K
+from . import reductions as R
+from . import more as X
 from ..core.engine import Box, base_value
 
 __all__ = ["HANDLED_FUNCTIONS", "HANDLED_UFUNCS", "NONDIFF", "array_function", "array_ufunc", "nondiff"]
@@ -61,7 +64,7 @@ _NONDIFF_UFUNCS = [np.equal, np.not_equal, np.less, np.less_equal, np.greater, n
                    np.floor, np.ceil, np.rint, np.trunc, np.fix, np.isfinite, np.isnan, np.isinf, np.logical_and,
                    np.logical_or, np.logical_not, np.logical_xor, np.signbit, np.floor_divide, np.heaviside]
 _NONDIFF_FUNCS = [np.argmax, np.argmin, np.argsort, np.round, np.around, np.shape, np.ndim, np.size,
-                  np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.isclose, np.allclose,
+                  np.zeros_like, np.ones_like, np.empty_like, np.isclose, np.allclose,
                   np.array_equal, np.all, np.any, np.nonzero, np.count_nonzero, np.result_type,
                   np.iscomplexobj, np.isrealobj, np.isscalar, np.searchsorted, np.digitize,
                   np.argwhere, np.flatnonzero, np.may_share_memory, np.shares_memory]
@@ -85,26 +88,32 @@ HANDLED_UFUNCS = {
 }
 
 HANDLED_FUNCTIONS = {
-    np.sum: N.sum, np.mean: N.mean, np.var: N.var, np.std: N.std, np.max: N.amax, np.amax: N.amax,
-    np.min: N.amin, np.amin: N.amin, np.prod: N.prod, np.cumsum: N.cumsum, np.cumprod: N.cumprod,
-    np.average: N.average, np.ptp: N.ptp, np.reshape: N.reshape, np.transpose: N.transpose,
+    np.sum: R.sum, np.mean: R.mean, np.var: R.var, np.std: R.std, np.max: R.amax, np.amax: R.amax,
+    np.min: R.amin, np.amin: R.amin, np.prod: R.prod, np.cumsum: R.cumsum, np.cumprod: R.cumprod,
+    np.average: N.average, np.ptp: N.ptp, np.reshape: S.reshape_order, np.transpose: N.transpose,
     np.broadcast_to: N.broadcast_to, np.where: N.where, np.clip: N.clip, np.dot: N.dot, np.vdot: N.vdot,
-    np.inner: N.inner, np.outer: N.outer, np.tensordot: N.tensordot, np.einsum: N.einsum, np.kron: N.kron,
+    np.inner: N.inner, np.outer: N.outer, np.tensordot: N.tensordot, np.einsum: X.einsum, np.kron: X.kron,
     np.matmul: N.matmul, np.linalg.norm: N.norm, np.sinc: M.sinc,
     np.ravel: S.ravel, np.swapaxes: S.swapaxes, np.moveaxis: S.moveaxis, np.expand_dims: S.expand_dims,
     np.squeeze: S.squeeze, np.concatenate: S.concatenate, np.stack: S.stack, np.hstack: S.hstack,
     np.vstack: S.vstack, np.split: S.split, np.array_split: S.array_split, np.tile: S.tile,
     np.repeat: S.repeat, np.flip: S.flip, np.roll: S.roll, np.take: S.take, np.diag: S.diag,
     np.diagonal: S.diagonal, np.trace: S.trace, np.triu: S.triu, np.tril: S.tril, np.pad: S.pad,
-    np.atleast_1d: S.atleast_1d, np.atleast_2d: S.atleast_2d, np.sort: S.sort,
+    np.atleast_1d: S.atleast_1d, np.atleast_2d: S.atleast_2d, np.atleast_3d: X.atleast_3d, np.sort: S.sort,
     np.take_along_axis: S.take_along_axis,
     np.linalg.inv: L.inv, np.linalg.solve: L.solve, np.linalg.det: L.det, np.linalg.slogdet: L.slogdet,
     np.linalg.cholesky: L.cholesky, np.linalg.eigh: L.eigh, np.linalg.eigvalsh: L.eigvalsh, np.linalg.qr: L.qr,
     np.linalg.svd: L.svd, np.linalg.lstsq: L.lstsq, np.linalg.matrix_power: L.matrix_power,
     np.linalg.multi_dot: L.multi_dot, np.linalg.pinv: L.pinv,
-    np.diff: S.diff, np.cross: S.cross, np.convolve: S.convolve, np.quantile: N.quantile,
-    np.percentile: N.percentile, np.median: N.median, np.nansum: N.nansum, np.nanmean: N.nanmean, np.cov: N.cov,
+    np.diff: S.diff, np.cross: X.cross, np.convolve: S.convolve, np.quantile: N.quantile,
+    np.percentile: N.percentile, np.median: N.median, np.nansum: R.nansum, np.nanmean: R.nanmean, np.cov: N.cov,
+    np.hsplit: X.hsplit, np.vsplit: X.vsplit, np.dsplit: X.dsplit, np.column_stack: X.column_stack,
+    np.append: X.append, np.rot90: X.rot90, np.flipud: X.flipud, np.fliplr: X.fliplr, np.rollaxis: X.rollaxis,
+    np.select: X.select, np.partition: X.partition, np.nan_to_num: X.nan_to_num, np.interp: X.interp,
+    np.gradient: X.gradient, np.linspace: X.linspace, np.full_like: X.full_like, np.copyto: X.copyto,
 }
+if hasattr(np, "row_stack"):      # deprecated in numpy 2.0
+    HANDLED_FUNCTIONS[np.row_stack] = X.row_stack
 
 
 def register_function(numpy_function, hodiff_function):
@@ -134,30 +143,62 @@ def _no_rule(what, args):
         "for it (hodiff/_src/table/).")
 
 
+_REDUCE = {np.add: (R.sum, 0.0), np.multiply: (R.prod, 1.0), np.maximum: (R.amax, None), np.minimum: (R.amin, None)}
+_REDUCE_KEYS = {"axis", "dtype", "out", "keepdims", "initial", "where"}
+
+
+def _reduce(ufunc, inputs, kwargs):
+    """``ufunc.reduce`` for add/multiply/maximum/minimum with every keyword of numpy's (``out`` refused)."""
+    fn = _REDUCE[ufunc][0]
+    what = _name(ufunc) + ".reduce"
+    kw = dict(zip(("axis", "dtype", "out", "keepdims", "initial", "where"), inputs[1:]))
+    kw.update(kwargs)
+    for k, v in kw.items():
+        if k not in _REDUCE_KEYS:
+            raise K.refuse(what, k, v)
+    out = kw.pop("out", None)
+    if out is not None and not (isinstance(out, tuple) and all(o is None for o in out)):
+        raise K.refuse(what, "out", out)
+    dtype = kw.pop("dtype", None)
+    if kw.get("where", True) is True:
+        kw.pop("where", None)
+    if kw.get("initial", np._NoValue) is np._NoValue:
+        kw.pop("initial", None)
+    kw.setdefault("axis", 0)
+    r = fn(inputs[0], **kw)
+    return R.check_dtype(r, dtype, what.replace("numpy.", ""))
+
+
+def _accumulate(ufunc, inputs, kwargs):
+    what = _name(ufunc) + ".accumulate"
+    kw = dict(zip(("axis", "dtype", "out"), inputs[1:]))
+    kw.update(kwargs)
+    for k, v in kw.items():
+        if k not in ("axis", "dtype", "out"):
+            raise K.refuse(what, k, v)
+    if kw.get("out") is not None and not (isinstance(kw["out"], tuple) and all(o is None for o in kw["out"])):
+        raise K.refuse(what, "out", kw["out"])
+    fn = R.cumsum if ufunc is np.add else R.cumprod
+    return R.check_dtype(fn(inputs[0], axis=kw.get("axis", 0)), kw.get("dtype"), what.replace("numpy.", ""))
+
+
 def array_ufunc(box, ufunc, method, inputs, kwargs):
-    """The body of every box's ``__array_ufunc__``."""
-    if method == "reduce" and ufunc is np.add and not kwargs.get("out"):
-        return N.sum(inputs[0], axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
-    if method == "reduce" and ufunc is np.multiply and not kwargs.get("out"):
-        return N.prod(inputs[0], axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
-    if method == "accumulate" and ufunc in (np.add, np.multiply) and not kwargs.get("out"):
-        return (N.cumsum if ufunc is np.add else N.cumprod)(inputs[0], axis=kwargs.get("axis", 0))
-    if kwargs.get("out") is not None:
-        raise TypeError(f"{_name(ufunc)}(..., out=...) would write a traced value into a plain array and lose "
-                        "its derivative; assign the result instead")
-    if method == "__call__":
-        fn = HANDLED_UFUNCS.get(ufunc)
-        if fn is not None:
-            extra = {k: v for k, v in kwargs.items() if k not in ("out", "casting", "order", "subok")}
-            if extra:
-                raise TypeError(f"hodiff supports {_name(ufunc)} without the keyword arguments {sorted(extra)}")
-            return fn(*inputs)
-        fn = NONDIFF.get(ufunc)
-        if fn is not None:
-            return fn(*inputs, **kwargs)
+    """The body of every box's ``__array_ufunc__``: every keyword honoured or refused by name."""
+    if method == "reduce" and ufunc in _REDUCE:
+        return _reduce(ufunc, inputs, kwargs)
+    if method == "accumulate" and ufunc in (np.add, np.multiply):
+        return _accumulate(ufunc, inputs, kwargs)
     if method == "at":
         raise TypeError(f"{_name(ufunc)}.at(...) updates an array in place, which would drop the derivative of "
                         "a traced value; use x = hd.index_add(x, idx, v) (or x.at[idx].add(v) on hodiff values)")
+    if method == "__call__":
+        fn = HANDLED_UFUNCS.get(ufunc)
+        if fn is not None:
+            dtype = K.ufunc_call_kwargs(_name(ufunc), kwargs)
+            return R.check_dtype(fn(*inputs), dtype, _name(ufunc).replace("numpy.", ""))
+        fn = NONDIFF.get(ufunc)
+        if fn is not None:
+            return fn(*inputs, **kwargs)
     what = _name(ufunc) + ("" if method == "__call__" else f".{method}")
     err = _no_rule(what, inputs)
     if err is not None:
@@ -166,8 +207,15 @@ def array_ufunc(box, ufunc, method, inputs, kwargs):
 
 
 def array_function(box, func, types, args, kwargs):
-    """The body of every box's ``__array_function__``."""
-    fn = HANDLED_FUNCTIONS.get(func) or NONDIFF.get(func)
+    """The body of every box's ``__array_function__``: numpy's arguments bound by name, each honoured or refused."""
+    fn = HANDLED_FUNCTIONS.get(func)
+    if fn is not None:
+        def plain():
+            if _no_rule(_name(func), list(args) + list(kwargs.values())) is None:
+                return nondiff(func)(*args, **kwargs)
+            return NotImplemented
+        return K.call(func, fn, _name(func), args, kwargs, fallback=plain)
+    fn = NONDIFF.get(func)
     if fn is not None:
         return fn(*args, **kwargs)
     err = _no_rule(_name(func), list(args) + list(kwargs.values()))

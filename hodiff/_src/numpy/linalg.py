@@ -8,7 +8,10 @@ import numpy as np
 from ..core.engine import base_value, shape_of
 from .namespace import divide, matmul, norm, reshape, subtract, sum
 from ..table import mT, multiply
-from ..table.linalg import cholesky, det, eigh, eigvalsh, inv, qr, slogdet, solve, solve_triangular, svd
+from ..table import add
+from ..table.linalg import cholesky as _cholesky
+from ..table.linalg import det, inv, qr, slogdet, solve, solve_triangular, svd
+from ..table.linalg import eigh as _eigh
 
 __all__ = [
     "cho_factor",
@@ -31,6 +34,44 @@ __all__ = [
 ]
 
 
+def _triangle(a, uplo):
+    """The symmetric matrix numpy's ``eigh`` reads: ``a``'s lower (``"L"``) or upper (``"U"``) triangle mirrored, so
+    the derivative w.r.t. each entry of ``a`` is that of numpy's function (the other triangle is never read)."""
+    if uplo not in ("L", "U", "l", "u"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    n = shape_of(a)[-1]
+    keep = np.tril(np.ones((n, n))) if uplo in ("L", "l") else np.triu(np.ones((n, n)))
+    t = multiply(a, keep)
+    return add(t, mT(multiply(t, 1.0 - np.eye(n))))
+
+
+def eigh(a, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors of the symmetric matrix given by ``a``'s ``UPLO`` triangle.
+
+    Derivatives need distinct eigenvalues: at a repeated one the eigenvectors are not differentiable.
+    """
+    w, v = _eigh(_triangle(a, UPLO))
+    if UPLO in ("U", "u"):
+        # LAPACK's eigenvector signs depend on the triangle it reads: take numpy's (a constant flip per column, so
+        # the derivative is that of numpy's own function near this point)
+        ref = np.linalg.eigh(np.asarray(base_value(a)), UPLO="U")[1]
+        flip = np.where(np.sum(ref * np.asarray(base_value(v)), axis=-2, keepdims=True) < 0, -1.0, 1.0)
+        v = multiply(v, flip)
+    return w, v
+
+
+def eigvalsh(a, UPLO="L"):
+    """Eigenvalues (ascending) of the symmetric matrix given by ``a``'s ``UPLO`` triangle."""
+    return _eigh(_triangle(a, UPLO))[0]
+
+
+def cholesky(a, /, *, upper=False):
+    """Cholesky factor of ``a`` (reads its lower triangle): ``L`` with ``a = L L^T``, or ``L^T`` with ``upper``."""
+    if upper:    # numpy then reads the upper triangle: the lower one of a^T
+        return mT(_cholesky(mT(a)))
+    return _cholesky(a)
+
+
 def lstsq(a, b, rcond=None):
     """Least squares ``min |a x - b|`` for ``a`` with full column rank (via QR), returning numpy's 4-tuple
     ``(x, residuals, rank, s)``; ``x`` and ``residuals`` are differentiable."""
@@ -38,8 +79,9 @@ def lstsq(a, b, rcond=None):
     qtb = matmul(mT(q), b)
     x = solve_triangular(r, qtb, lower=False)
     m, n = shape_of(a)[-2:]
-    s = np.linalg.svd(base_value(a), compute_uv=False)
-    rank = int(np.sum(s > s.max(initial=0.0) * max(m, n) * np.finfo(s.dtype).eps))   # matrix_rank's rule, same SVD
+    s = svd(a, compute_uv=False)     # numpy returns the singular values too: they keep their derivative
+    sb = np.asarray(base_value(s))
+    rank = int(np.sum(sb > sb.max(initial=0.0) * max(m, n) * np.finfo(sb.dtype).eps))   # matrix_rank's rule
     if m > n and rank == n:
         res = subtract(matmul(a, x), b)
         resid = sum(multiply(res, res), axis=0)
@@ -52,7 +94,7 @@ def lstsq(a, b, rcond=None):
 
 def cho_factor(a, lower=True):
     """``(L, lower)`` for :func:`cho_solve` (the factor is clean: zeros outside its triangle)."""
-    c = cholesky(a)
+    c = _cholesky(a)
     return (c, True) if lower else (mT(c), False)
 
 

@@ -13,8 +13,6 @@ from ..core.engine import base_value, ndim_of, shape_of
 from ..table import (
     absolute,
     add,
-    amax,
-    amin,
     broadcast_to,
     cos,
     divide,
@@ -36,7 +34,6 @@ from ..table import (
     transpose,
     where,
 )
-from ..table.scans import cumprod_last, cumsum_last, einsum, prod_last
 from ..table.special import (
     arccos,
     arccosh,
@@ -56,7 +53,8 @@ from ..table.special import (
     sinh,
 )
 from ..table.linalg import svd
-from .shape import moveaxis, ravel, sort, squeeze
+from .shape import concatenate, moveaxis, ravel, sort, squeeze
+from .reductions import amax, amin, cumprod, cumsum, mean, nanmean, nansum, prod, std, sum, var
 
 __all__ = [
     "abs",
@@ -136,7 +134,6 @@ __all__ = [
     "where",
 ]
 
-sum = P.reduce_sum
 abs = absolute
 max = amax
 min = amin
@@ -157,37 +154,22 @@ def stop_gradient(x):
     return base_value(x)
 
 
-def clip(x, a_min=None, a_max=None):
-    """Clip ``x`` to ``[a_min, a_max]``; the derivative is 1 inside, 0 outside and 1/2 on the bounds."""
+def clip(x, a_min=None, a_max=None, *, min=None, max=None):
+    """Clip ``x`` to ``[a_min, a_max]`` (``min``/``max`` are numpy 2's names for them); the derivative is 1 inside,
+    0 outside and 1/2 on the bounds."""
+    if min is not None:
+        if a_min is not None:
+            raise TypeError("Passed `min` and `a_min`, please pass only one.")
+        a_min = min
+    if max is not None:
+        if a_max is not None:
+            raise TypeError("Passed `max` and `a_max`, please pass only one.")
+        a_max = max
     if a_min is not None:
         x = maximum(x, a_min)
     if a_max is not None:
         x = minimum(x, a_max)
     return x
-
-
-def _count(x, axis):
-    s = shape_of(x)
-    if axis is None:
-        return int(np.prod(s, dtype=np.int64))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
-    return int(np.prod([s[a] for a in axes], dtype=np.int64))
-
-
-def mean(x, axis=None, keepdims=False):
-    """Arithmetic mean over ``axis``."""
-    return divide(sum(x, axis=axis, keepdims=keepdims), float(_count(x, axis)))
-
-
-def var(x, axis=None, ddof=0, keepdims=False):
-    """Variance over ``axis`` with ``ddof`` delta degrees of freedom."""
-    d = subtract(x, mean(x, axis=axis, keepdims=True))
-    return divide(sum(multiply(d, d), axis=axis, keepdims=keepdims), float(_count(x, axis) - ddof))
-
-
-def std(x, axis=None, ddof=0, keepdims=False):
-    """Standard deviation over ``axis``."""
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
 def tensordot(a, b, axes=2):
@@ -339,54 +321,6 @@ def mod(x, y):
 remainder = mod
 
 
-def _to_last(x, axis):
-    """``x`` with ``axis`` moved last (and flattened first when ``axis`` is None)."""
-    if axis is None:
-        return ravel(x)
-    return moveaxis(x, axis, -1)
-
-
-def _from_last(r, x, axis):
-    return r if axis is None else moveaxis(r, -1, axis)
-
-
-def cumsum(x, axis=None):
-    """Cumulative sum along ``axis`` (of the flattened array when ``axis`` is None)."""
-    return _from_last(cumsum_last(_to_last(x, axis)), x, axis)
-
-
-def cumprod(x, axis=None):
-    """Cumulative product along ``axis``; exact derivatives even where ``x`` has zeros."""
-    return _from_last(cumprod_last(_to_last(x, axis)), x, axis)
-
-
-def prod(x, axis=None, keepdims=False):
-    """Product over ``axis`` (an int, a tuple or None); exact derivatives even where ``x`` has zeros."""
-    nd = ndim_of(x)
-    axes = P.normalize_axis(axis, nd)
-    keep = [i for i in range(nd) if i - nd not in axes]
-    red = [i + nd for i in axes]
-    s = shape_of(x)
-    moved = transpose(x, keep + red)
-    r = prod_last(reshape(moved, tuple(s[i] for i in keep) + (-1,)))
-    if keepdims:
-        r = reshape(r, P.kept_shape(s, axes))
-    return r
-
-
-def kron(a, b):
-    """Kronecker product of two arrays of equal dimension (numpy's ``kron``)."""
-    na, nb = ndim_of(a), ndim_of(b)
-    if na != nb:
-        raise NotImplementedError("hodiff's kron needs operands with the same number of dimensions")
-    sa, sb = shape_of(a), shape_of(b)
-    ia = tuple(sa) + (1,) * nb
-    ib = (1,) * na + tuple(sb)
-    outer_ = multiply(reshape(a, ia), reshape(b, ib))     # axes a0..a(n-1), b0..b(n-1)
-    order = [k for i in range(na) for k in (i, na + i)]
-    return reshape(transpose(outer_, order), tuple(x * y for x, y in zip(sa, sb)))
-
-
 def softmax(x, axis=None):
     """``exp(x) / sum(exp(x))`` along ``axis``, computed stably."""
     return exp(log_softmax(x, axis=axis))
@@ -397,8 +331,22 @@ def log_softmax(x, axis=None):
     return subtract(x, logsumexp(x, axis=axis, keepdims=True))
 
 
-def average(x, axis=None, weights=None, keepdims=False):
-    """Weighted average along ``axis``."""
+def average(x, axis=None, weights=None, returned=False, keepdims=False):
+    """Weighted average along ``axis``; with ``returned`` also the sum of the weights (numpy's pair)."""
+    if returned:
+        avg = average(x, axis=axis, weights=weights, keepdims=keepdims)
+        if weights is None:
+            wsum = np.broadcast_to(float(np.size(base_value(x)) // (np.size(base_value(avg)) or 1)),
+                                   shape_of(avg)).copy()
+        else:
+            w = weights
+            if ndim_of(w) == 1 and ndim_of(x) > 1 and axis is not None:
+                shape = [1] * ndim_of(x)
+                shape[axis] = shape_of(w)[0]
+                w = reshape(w, tuple(shape))
+            wsum = sum(broadcast_to(w, np.broadcast_shapes(shape_of(x), shape_of(w))), axis=axis,
+                       keepdims=keepdims)
+        return avg, wsum
     if weights is None:
         return mean(x, axis=axis, keepdims=keepdims)
     w = weights
@@ -445,23 +393,18 @@ def median(x, axis=None, keepdims=False):
     return quantile(x, 0.5, axis=axis, keepdims=keepdims)
 
 
-def nansum(x, axis=None, keepdims=False):
-    """Sum treating NaNs as zero (their derivative is zero)."""
-    return sum(where(np.isnan(base_value(x)), 0.0, x), axis=axis, keepdims=keepdims)
+def cov(m, y=None, rowvar=True, bias=False, ddof=None):
+    """Covariance matrix of the variables (rows, or columns with ``rowvar=False``); ``y`` adds variables,
+    ``bias`` divides by ``n`` (``ddof`` overrides both)."""
+    if ddof is None:
+        ddof = 0 if bias else 1
+    def rows(v):      # numpy: at least 2-D, then transposed for rowvar=False unless it is a single row
+        v = reshape(v, (1, -1)) if ndim_of(v) == 1 else v
+        return transpose(v) if not rowvar and shape_of(v)[0] != 1 else v
 
-
-def nanmean(x, axis=None, keepdims=False):
-    """Mean over the non-NaN entries."""
-    ok = ~np.isnan(base_value(x))
-    return divide(nansum(x, axis=axis, keepdims=keepdims), np.sum(ok, axis=axis, keepdims=keepdims))
-
-
-def cov(m, rowvar=True, ddof=1):
-    """Covariance matrix of the variables (rows, or columns with ``rowvar=False``)."""
-    if ndim_of(m) == 1:
-        m = reshape(m, (1, -1))
-    if not rowvar:
-        m = transpose(m)
+    m = rows(m)
+    if y is not None:
+        m = concatenate([m, rows(y)], axis=0)
     d = subtract(m, mean(m, axis=1, keepdims=True))
     n = shape_of(m)[1]
     c = divide(matmul(d, transpose(d)), float(n - ddof))
@@ -469,3 +412,30 @@ def cov(m, rowvar=True, ddof=1):
 
 
 __all__ += ["cov", "median", "nanmean", "nansum", "percentile", "quantile"]
+
+from .more import (  # noqa: E402 - the fuller forms of einsum, kron and cross, and more of numpy's functions
+    append,
+    atleast_3d,
+    column_stack,
+    cross,
+    dsplit,
+    einsum,
+    fliplr,
+    flipud,
+    full_like,
+    gradient,
+    hsplit,
+    interp,
+    kron,
+    linspace,
+    nan_to_num,
+    partition,
+    rollaxis,
+    rot90,
+    row_stack,
+    select,
+    vsplit,
+)
+
+__all__ += ["append", "atleast_3d", "column_stack", "dsplit", "fliplr", "flipud", "gradient", "hsplit", "interp",
+            "nan_to_num", "partition", "rollaxis", "rot90", "row_stack", "select", "vsplit"]

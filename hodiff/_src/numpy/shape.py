@@ -10,6 +10,7 @@ from .. import table as P
 from ..core.engine import base_value, ndim_of, shape_of
 from ..table import getitem, multiply, reshape, transpose, where
 from ..table.scans import concatenate_
+from .reductions import check_dtype
 
 __all__ = [
     "array_split",
@@ -56,9 +57,24 @@ def _gather(x, flat_idx):
     return getitem(reshape(x, (-1,)), (flat_idx,))
 
 
-def ravel(x):
-    """``x`` flattened to one dimension."""
+def ravel(x, order="C"):
+    """``x`` flattened to one dimension (``order="F"``: column-major)."""
+    if order in ("F", "f"):
+        return reshape(transpose(x), (-1,))
+    if order not in ("C", "c", "A", "a", "K", "k"):
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
     return reshape(x, (-1,))
+
+
+def reshape_order(x, shape, order="C"):
+    """numpy's ``reshape`` with ``order`` (``"F"``: read and write in column-major order)."""
+    if order in ("F", "f"):
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        out = np.empty(shape_of(x), dtype=np.int8).reshape(shape).shape
+        return transpose(reshape(transpose(x), tuple(reversed(out))))
+    if order not in ("C", "c", "A", "a"):
+        raise ValueError(f"order must be one of 'C', 'F', 'A' (got {order!r})")
+    return reshape(x, shape)
 
 
 def swapaxes(x, axis1, axis2):
@@ -89,18 +105,29 @@ def squeeze(x, axis=None):
     return reshape(x, np.squeeze(_stand_in(x), axis).shape)
 
 
-def atleast_1d(x):
-    """``x`` with at least one dimension."""
-    return reshape(x, (1,)) if ndim_of(x) == 0 else x
+def _many(fn, arys):
+    res = [fn(a) for a in arys]
+    return res[0] if len(res) == 1 else tuple(res)
 
 
-def atleast_2d(x):
-    """``x`` with at least two dimensions."""
-    return reshape(x, np.atleast_2d(_stand_in(x)).shape)
+def atleast_1d(*arys):
+    """Arrays with at least one dimension (one array, or a tuple for several)."""
+    return _many(lambda x: reshape(x, (1,)) if ndim_of(x) == 0 else x, arys)
 
 
-def concatenate(arrays, axis=0):
-    """Join arrays along an existing axis (``axis=None`` flattens them first)."""
+def atleast_2d(*arys):
+    """Arrays with at least two dimensions (one array, or a tuple for several)."""
+    return _many(lambda x: reshape(x, np.atleast_2d(_stand_in(x)).shape), arys)
+
+
+def _dtype(r, dtype, what):
+    return check_dtype(r, dtype, what)
+
+
+def concatenate(arrays, axis=0, *, dtype=None, casting="same_kind"):
+    """Join arrays along an existing axis (``axis=None`` flattens them first); ``dtype`` must be the result's."""
+    if dtype is not None:
+        return _dtype(concatenate(arrays, axis), dtype, "concatenate")
     arrays = list(arrays)
     if not arrays:
         raise ValueError("need at least one array to concatenate")
@@ -117,20 +144,20 @@ def concatenate(arrays, axis=0):
     return concatenate_(arrays, axis - nd if axis >= 0 else axis)
 
 
-def stack(arrays, axis=0):
+def stack(arrays, axis=0, *, dtype=None, casting="same_kind"):
     """Join arrays along a new axis."""
-    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
+    return _dtype(concatenate([expand_dims(a, axis) for a in arrays], axis=axis), dtype, "stack")
 
 
-def hstack(arrays):
+def hstack(arrays, *, dtype=None, casting="same_kind"):
     """Stack arrays column-wise (along axis 1, or 0 for 1-D arrays)."""
     arrays = [atleast_1d(a) for a in arrays]
-    return concatenate(arrays, axis=0 if ndim_of(arrays[0]) == 1 else 1)
+    return _dtype(concatenate(arrays, axis=0 if ndim_of(arrays[0]) == 1 else 1), dtype, "hstack")
 
 
-def vstack(arrays):
+def vstack(arrays, *, dtype=None, casting="same_kind"):
     """Stack arrays row-wise (1-D arrays become rows)."""
-    return concatenate([atleast_2d(a) for a in arrays], axis=0)
+    return _dtype(concatenate([atleast_2d(a) for a in arrays], axis=0), dtype, "vstack")
 
 
 def array_split(x, indices_or_sections, axis=0):
@@ -171,12 +198,12 @@ def roll(x, shift, axis=None):
     return _gather(x, np.roll(_indices(x), shift, axis=axis))
 
 
-def take(x, indices, axis=None):
-    """Take elements along an axis (numpy's ``take``)."""
-    return _gather(x, np.take(_indices(x), base_value(indices), axis=axis))
+def take(x, indices, axis=None, mode="raise"):
+    """Take elements along an axis (numpy's ``take``, with its ``mode`` for out-of-range indices)."""
+    return _gather(x, np.take(_indices(x), base_value(indices), axis=axis, mode=mode))
 
 
-def take_along_axis(x, indices, axis):
+def take_along_axis(x, indices, axis=-1):
     """Pick values along ``axis`` at ``indices`` (numpy's ``take_along_axis``)."""
     return _gather(x, np.take_along_axis(_indices(x), base_value(indices), axis))
 
@@ -193,9 +220,9 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
     return _gather(x, np.diagonal(_indices(x), offset, axis1, axis2))
 
 
-def trace(x, offset=0, axis1=0, axis2=1):
+def trace(x, offset=0, axis1=0, axis2=1, dtype=None):
     """Sum along a diagonal."""
-    return P.reduce_sum(diagonal(x, offset, axis1, axis2), axis=-1)
+    return _dtype(P.reduce_sum(diagonal(x, offset, axis1, axis2), axis=-1), dtype, "trace")
 
 
 def diag(v, k=0):
@@ -292,9 +319,19 @@ class _At:
 __all__ += ["index_add", "index_set"]
 
 
-def diff(x, n=1, axis=-1):
-    """n-th discrete difference along ``axis``."""
+def diff(x, n=1, axis=-1, prepend=None, append=None):
+    """n-th discrete difference along ``axis`` (after joining ``prepend``/``append`` along it)."""
     nd = ndim_of(x)
+    def edge(e):
+        if ndim_of(e) == 0:    # a scalar is broadcast to one slice along the axis, as numpy does
+            shp = list(shape_of(x))
+            shp[axis % nd] = 1
+            e = P.broadcast_to(e, tuple(shp))
+        return e
+
+    pieces = ([edge(prepend)] if prepend is not None else []) + [x] + ([edge(append)] if append is not None else [])
+    if len(pieces) > 1:
+        x = concatenate(pieces, axis=axis)
     axis = axis % nd
     for _ in range(int(n)):
         hi = tuple(slice(1, None) if i == axis else slice(None) for i in range(nd))
