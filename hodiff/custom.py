@@ -27,6 +27,7 @@ from typing import Any, overload
 import numpy as np
 
 import hodiff as hd
+from ._src.core.engine import opened
 
 from ._src.transforms.rulecheck import RuleCheckReport, check_rules
 
@@ -346,7 +347,7 @@ def _taylor_step(fn, static, series, primals, ans, ys, k):
 
     def jet(coeffs):   # a constant stays a plain value: the engine's rules expect jets to move
         return coeffs[0] if all(c is None for c in coeffs[1:]) else Jet(coeffs, trace)
-    try:
+    with opened(trace):
         xs, dxs = [], []
         for s, p in zip(series, primals):
             xs.append(jet([p] + list(s[1:k])))
@@ -354,8 +355,6 @@ def _taylor_step(fn, static, series, primals, ans, ys, k):
             dxs.append(None if all(c is None for c in dc) else jet([_zeros_for(p) if dc[0] is None else dc[0]]
                                                                     + dc[1:]))
         d = fn._tangent(xs, dxs, static, jet([ans] + ys[:k - 1]))
-    finally:
-        trace.alive = False
     if type(d) is Jet and d._trace is trace:
         return d.coeffs[k - 1]
     return None   # the JVP does not move along t: its higher coefficients are zero

@@ -14,11 +14,11 @@ its import lines and nothing else (``import scipy.stats as stats`` -> ``import h
 What a user has to change besides the import lines (the note issue 10 asks for):
 
 ==========================================  =========================================  ================================
-program                                     changes besides imports                    status on this branch
+program                                     changes besides imports                    status
 ==========================================  =========================================  ================================
-MLP, parameters a list of ``(W, b)``        none                                       xfail: needs pytrees (branch trees)
-RNN, dict parameters (``logsumexp`` loss)   none                                       xfail: needs pytrees (branch trees)
-LSTM, dict parameters (``expit`` gates)     none                                       xfail: needs pytrees (branch trees)
+MLP, parameters a list of ``(W, b)``        none                                       passes (gradient + HVP)
+RNN, dict parameters (``logsumexp`` loss)   none                                       passes (gradient + HVP)
+LSTM, dict parameters (``expit`` gates)     none                                       passes (gradient)
 Gaussian mixture log-likelihood             none                                       passes (gradient + Hessian)
 Gaussian process marginal likelihood        none                                       passes (gradient + Hessian)
 black-box variational inference             none                                       passes (gradient + HVP)
@@ -45,7 +45,6 @@ import pytest
 
 import hodiff as hd
 
-NEEDS_TREES = pytest.mark.xfail(strict=True, reason="needs pytrees in transforms (branch trees)")
 
 _IMPORT = re.compile(r"^\s*(import|from)\s")
 
@@ -164,7 +163,6 @@ y = np.sin(x.sum(axis=1, keepdims=True))
 """
 
 
-@NEEDS_TREES
 def test_mlp_list_of_tuples():
     orig, ported = both(MLP)
     f0 = lambda p: orig["loss"](p, orig["x"], orig["y"])
@@ -196,7 +194,6 @@ targets = rng.integers(0, V, size=6)
 """
 
 
-@NEEDS_TREES
 def test_rnn_dict_params():
     orig, ported = both(RNN)
     f0 = lambda p: orig["rnn_loss"](p, orig["inputs"], orig["targets"])
@@ -231,7 +228,6 @@ y = np.array([0.3])
 """
 
 
-@NEEDS_TREES
 def test_lstm_dict_params():
     orig, ported = both(LSTM)
     f0 = lambda p: orig["loss"](p, orig["xs"], orig["y"])

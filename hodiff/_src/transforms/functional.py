@@ -15,7 +15,7 @@ import numpy as np
 
 from ..numpy import namespace as N
 from ..numpy import shape as S
-from ..core.engine import Box, base_value, shape_of
+from ..core.engine import Box, base_value, opened, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.backward import backprop
 from ..interpreters.reverse import ReverseTrace, Tensor
@@ -48,7 +48,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     def value_and_grad_f(*args, **kwargs):
         single, nums = check_argnums(argnums, len(args), "grad")
         trace = ReverseTrace()
-        try:
+        with opened(trace):
             args = list(args)
             boxes, tds = [], []
             for i in nums:
@@ -71,8 +71,6 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
             grads = [rebuild(td, [as_output(found[id(b._node)][1]) if id(b._node) in found
                                   else as_output(float_zeros_like(b._value)) for b in bs])
                      for bs, td in zip(boxes, tds)]
-        finally:
-            trace.alive = False
         g = grads[0] if single else tuple(grads)
         return ((as_output(val), aux), g) if has_aux else (as_output(val), g)
     return value_and_grad_f
@@ -159,7 +157,7 @@ def jvp(f: Callable[..., Any], primals: tuple | list, tangents: tuple | list) ->
         raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
     trace = ForwardTrace()
     ins = []
-    try:
+    with opened(trace):
         args = []
         for i, (p, t) in enumerate(zip(primals, tangents)):
             p_lv, td = arg_leaves(p, "jvp", f, i)
@@ -167,8 +165,6 @@ def jvp(f: Callable[..., Any], primals: tuple | list, tangents: tuple | list) ->
             ins += p_lv + t_lv
             args.append(rebuild(td, [Dual(a, b, trace) for a, b in zip(p_lv, t_lv)]))
         out = f(*args)
-    finally:
-        trace.alive = False
     o_lv, otd = output_leaves(out, "jvp")
     ps, ts = [], []
     for o in o_lv:
@@ -197,7 +193,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     (array([2., 6.]),)
     """
     trace = ReverseTrace()
-    try:
+    with opened(trace):
         args, boxes, tds = [], [], []
         for i, p in enumerate(primals):
             lv, td = arg_leaves(p, "vjp", f, i, copy=True)
@@ -206,8 +202,6 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
             boxes.append(bs)
             tds.append(td)
         out = f(*args)
-    finally:
-        trace.alive = False
     o_lv, otd = output_leaves(out, "vjp")
     live = [type(o) is Tensor and o._trace is trace and o.requires_grad for o in o_lv]
     vals = [o._value if (type(o) is Tensor and o._trace is trace) else o for o in o_lv]
@@ -252,7 +246,7 @@ def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     """
     fwd = ForwardTrace()
     rev = ReverseTrace()
-    try:
+    with opened(fwd), opened(rev):
         lv, td = arg_leaves(x, "hvp", f, 0)
         vs = _tangent_leaves(lv, td, v, "hvp")
         boxes = [Tensor._make(Dual(a, b, fwd), rev, True) for a, b in zip(lv, vs)]
@@ -261,9 +255,6 @@ def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
         # only H v, the tangent of the gradient, is wanted: the gradient's own primal work is skipped where it can be
         found = (backprop([out._node], [seed], targets=[b._node for b in boxes], tape=rev.tape, tangent_of=fwd)
                  if type(out) is Tensor and out._trace is rev else {})
-    finally:
-        rev.alive = False
-        fwd.alive = False
     return rebuild(td, [as_output(found[id(b._node)][1]) if id(b._node) in found else as_output(float_zeros_like(a))
                         for b, a in zip(boxes, lv)])
 
@@ -360,10 +351,8 @@ def _jacfwd_array(fl, x, chunk_size):
     for start in range(0, n, step):
         k = min(step, n - start)
         trace = ForwardTrace(batch=k)
-        try:
+        with opened(trace):
             out = fl(Dual(x, eye_chunk(n, start, k, xshape, float_dtype(x)), trace))
-        finally:
-            trace.alive = False
         if type(out) is Dual and out._trace is trace:
             oshape, t = tuple(shape_of(out.primal)), out.tangent
         else:
@@ -406,11 +395,9 @@ def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 def _jacrev_array(fl, x, chunk_size):
     """The Jacobian of the one-array function ``fl`` at ``x`` by reverse mode, and ``out.shape``."""
     rev = ReverseTrace()
-    try:
+    with opened(rev):
         box = Tensor._make(x, rev, True)
         out = fl(box)
-    finally:
-        rev.alive = False
     xshape = tuple(shape_of(x))
     is_box = type(out) is Tensor and out._trace is rev
     val = out._value if is_box else out
@@ -429,13 +416,11 @@ def _jacrev_array(fl, x, chunk_size):
     for start in range(0, m, step):
         k = min(step, m - start)
         fwd = ForwardTrace(batch=k)
-        try:
+        with opened(fwd):
             seed = Dual(np.zeros(oshape, dtype=float_dtype(val)),
                         eye_chunk(m, start, k, oshape, float_dtype(val)), fwd)
             found = backprop([out._node], [seed], targets=[box._node], retain_graph=start + k < m,
                              tape=rev.tape)
-        finally:
-            fwd.alive = False
         g = found[id(box._node)][1] if id(box._node) in found else None
         rows.append(g.tangent if type(g) is Dual and g._trace is fwd
                     else np.zeros((k,) + xshape, dtype=float_dtype(x)))

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.engine import shape_of
+from ..core.engine import opened, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..core.pytree import leaves as tree_leaves
 from ..core.pytree_nest import nest_hessian
@@ -91,10 +91,8 @@ def _hessian_block(f, x, start, k):
     n = int(np.prod(xshape, dtype=np.int64))
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
     trace = ForwardTrace(batch=k)
-    try:
+    with opened(trace):
         out = jacrev(f)(Dual(x, eye_chunk(n, start, k, xshape, dtype), trace))
-    finally:
-        trace.alive = False
     if type(out) is Dual and out._trace is trace:
         return np.asarray(out.tangent)
     return np.zeros((k,) + tuple(shape_of(out)), dtype=dtype)

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.engine import Box, base_value, shape_of
+from ..core.engine import Box, base_value, opened, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.linearize import LinearBox, LinearProgram, LinearTrace, compile_steps
 from ..core.pytree import flatten
@@ -30,7 +30,7 @@ def record(f, primals, tangents=None, batch=None, keep=None):
     lin = LinearTrace()                     # the lowest level: opened before the forward level
     fwd = ForwardTrace(batch=batch)
     lead = () if batch is None else (int(batch),)
-    try:
+    with opened(lin), opened(fwd):
         duals, in_shapes, in_dtypes = [], [], []
         for k, p in enumerate(primals):
             if isinstance(p, Box):
@@ -51,9 +51,6 @@ def record(f, primals, tangents=None, batch=None, keep=None):
             in_shapes.append(tshape)
             in_dtypes.append(dtype)
         out = f(*duals)
-    finally:
-        fwd.alive = False
-        lin.alive = False
     is_seq = isinstance(out, (list, tuple))
     outs = list(out) if is_seq else [out]
     primal_outs, tangent_outs, kinds = [], [], []

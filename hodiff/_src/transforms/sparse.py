@@ -9,7 +9,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
-from ..core.engine import Box, base_value, shape_of
+from ..core.engine import Box, base_value, opened, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.sparsity import IndexSets, SparsityTrace
 from ..core.pytree_nest import layout
@@ -28,13 +28,11 @@ def _index_sets(f, x, args, kwargs, argnums, piecewise_linear):
     shape = tuple(shape_of(x))
     n = int(np.prod(shape, dtype=np.int64))
     tr = SparsityTrace(n, piecewise_linear=piecewise_linear)
-    try:
+    with opened(tr):
         box = IndexSets(x, sp.identity(n, dtype=bool, format="csr"), tr)
         a = list(args)
         a.insert(argnums, box)
         out = f(*a, **kwargs)
-    finally:
-        tr.alive = False
     return tr, out, n
 
 
@@ -123,12 +121,10 @@ def _compressed_hvp(f, x, V, args, kwargs, argnums):
     """``H V`` for ``k`` tangents in one forward-over-reverse pass; returns ``(k,) + x.shape``."""
     k = V.shape[0]
     fwd = ForwardTrace(batch=k)
-    try:
+    with opened(fwd):
         a = list(args)
         a.insert(argnums, Dual(x, V, fwd))
         g = grad(f, argnums=argnums)(*a, **kwargs)
-    finally:
-        fwd.alive = False
     if type(g) is Dual and g._trace is fwd:
         return g.tangent
     return np.zeros((k,) + tuple(shape_of(x)), dtype=V.dtype)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.engine import Box, base_value, shape_of
+from ..core.engine import Box, base_value, opened, shape_of
 from ..interpreters.taylor import Jet, TaylorTrace
 from ..numpy.shape import stack
 from .. import table as P
@@ -115,12 +115,10 @@ def derivative(f: Callable[..., Any], order: int = 1) -> Callable[..., Any]:
         if order == 0:
             return as_output(f(x))
         trace = TaylorTrace(order)
-        try:
+        with opened(trace):
             b = np.asarray(base_value(x))
             one = np.ones(b.shape, dtype=b.dtype)
             out = f(Jet([x, one[()] if one.ndim == 0 else one] + [None] * (order - 1), trace))
-        finally:
-            trace.alive = False
         c = _coeff(out, trace, order)
         return as_output(P.multiply(c, float(math.factorial(order))))
 
@@ -160,7 +158,7 @@ def taylor(f: Callable[..., Any], x: Any, v: Any, order: int = 2) -> np.ndarray:
     if len(xs) != len(vs):
         raise ValueError(f"taylor got {len(xs)} points but {len(vs)} directions")
     trace = TaylorTrace(order)
-    try:
+    with opened(trace):
         jets = []
         for p, t in zip(xs, vs):
             p = as_input(p, "taylor")
@@ -173,7 +171,5 @@ def taylor(f: Callable[..., Any], x: Any, v: Any, order: int = 2) -> np.ndarray:
                                  f"{tuple(shape_of(p))}")
             jets.append(Jet([p, t] + [None] * (order - 1), trace) if order else p)
         out = f(*jets)
-    finally:
-        trace.alive = False
     cs = [_coeff(out, trace, k) for k in range(order + 1)]
     return as_output(stack(cs, axis=0))
