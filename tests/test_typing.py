@@ -33,11 +33,7 @@ TYPING = ROOT / "tests" / "typing"
 OK, ERRORS = TYPING / "user_ok.py", TYPING / "user_errors.py"
 
 # Files of the package where mypy still reports errors, each with who is expected to fix it (phase 2 ownership).
-KNOWN_ERRORS = {
-    "hodiff/_src/interpreters/reverse.py": "robust: Tensor's in-place operators (__iadd__...) vs __add__ signatures",
-    "hodiff/_src/table/elementwise.py": "house: names bound by a loop mypy cannot type (Cannot determine type)",
-    "hodiff/_src/table/special.py": "house: as elementwise.py",
-}
+KNOWN_ERRORS: dict[str, str] = {}
 
 # For each expected error in user_errors.py: the public function whose annotations make it detectable, and the
 # parameter that must be annotated (None: arity alone, which mypy checks even without annotations).

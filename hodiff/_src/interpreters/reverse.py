@@ -14,6 +14,7 @@ import circle; the in-place machinery already lives beside it in ``inplace.py``.
 """
 from __future__ import annotations
 
+import sys
 import threading
 import weakref
 from typing import Any
@@ -24,6 +25,7 @@ from ..core import modes as _modes
 from ..core.engine import PLAIN, Box, Trace, base_value, bind_below, new_level, shape_of
 from ..core.events import LEVEL_OPENED, emit
 from ..numpy.arrayops import ArrayOps
+from ..numpy.convert import conversion_error
 from .backward import backprop
 from .inplace import adopt, assign, setitem, share
 from .tape import _SCALARS, Node, Unsaved, leaf_node
@@ -287,8 +289,8 @@ class Tensor(ArrayOps, Box):
 
     def __reduce__(self):
         if self._trace is not EAGER or isinstance(self._value, Box):
-            raise TypeError("a tensor that a transform is differentiating cannot be pickled or copied; "
-                            "return its value from the function instead")
+            # a library that copies its input (scipy's odeint does) would otherwise drop the derivative: name it
+            raise conversion_error("copy.copy / pickle", sys._getframe(1))
         if not self.is_leaf:
             raise RuntimeError("only leaf tensors can be pickled or deep-copied (as in PyTorch); "
                                "detach() the tensor first")
@@ -396,16 +398,16 @@ class Tensor(ArrayOps, Box):
         assign(self, np.asarray(new).astype(self._value.dtype, copy=False))
         return self
 
-    def __iadd__(self, other):
+    def __iadd__(self, other):  # type: ignore[misc]  # in place: same operands, the box itself updated
         return self._inplace(np.add, other)
 
-    def __isub__(self, other):
+    def __isub__(self, other):  # type: ignore[misc]  # in place: same operands, the box itself updated
         return self._inplace(np.subtract, other)
 
-    def __imul__(self, other):
+    def __imul__(self, other):  # type: ignore[misc]  # in place: same operands, the box itself updated
         return self._inplace(np.multiply, other)
 
-    def __itruediv__(self, other):
+    def __itruediv__(self, other):  # type: ignore[misc]  # in place: same operands, the box itself updated
         return self._inplace(np.true_divide, other)
 
 

@@ -336,19 +336,19 @@ class ArrayOps:
     def __setitem__(self, idx, value):
         I.rebind(self, S.index_set(self, idx, I.pack(value)), "__setitem__")
 
-    def __iadd__(self, other):
+    def __iadd__(self, other):  # type: ignore[misc]  # in place: same operands, the box itself updated
         return I.rebind(self, N.add(self, other), "+=") or self
 
-    def __isub__(self, other):
+    def __isub__(self, other):  # type: ignore[misc]  # in place: same operands, the box itself updated
         return I.rebind(self, N.subtract(self, other), "-=") or self
 
-    def __imul__(self, other):
+    def __imul__(self, other):  # type: ignore[misc]  # in place: same operands, the box itself updated
         return I.rebind(self, N.multiply(self, other), "*=") or self
 
-    def __itruediv__(self, other):
+    def __itruediv__(self, other):  # type: ignore[misc]  # in place: same operands, the box itself updated
         return I.rebind(self, N.divide(self, other), "/=") or self
 
-    def __ipow__(self, other):
+    def __ipow__(self, other):  # type: ignore[misc]  # in place: same operands, the box itself updated
         return I.rebind(self, N.power(self, other), "**=") or self
 
     def __imatmul__(self, other):

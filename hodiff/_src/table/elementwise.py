@@ -17,11 +17,19 @@ negative axes and explicit leading shapes so that one rule serves single and bat
 from __future__ import annotations
 
 import operator
+from typing import Any, Callable
 
 import numpy as np
 
 from ..core.engine import Primitive, base_value, binary_door, bind, size_of, unary_door
 from .common import binary_domain, ew_cost, unary_domain
+
+# Rules refer to ops declared further down (a rule runs only when called); declaring their types here lets a type
+# checker follow those forward references.
+negative: Callable[..., Any]
+multiply: Callable[..., Any]
+divide: Callable[..., Any]
+cos: Callable[..., Any]
 
 
 def _op_doc(name, impl, nargs):
