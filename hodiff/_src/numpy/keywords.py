@@ -80,7 +80,7 @@ def is_default(value: Any, default: Any) -> bool:
 class Spec:
     """numpy's signature of one dispatched function and where each of its parameters goes in hodiff's."""
 
-    __slots__ = ("hd_names", "mapping", "name", "np_sig", "var_kw")
+    __slots__ = ("hd_names", "mapping", "n_direct", "name", "np_sig", "var_kw")
 
     def __init__(self, func: Callable, fn: Callable, name: str):
         self.name = name
@@ -98,6 +98,16 @@ class Spec:
                 self.mapping[n] = hd_list[i].name   # the data argument's name differs (numpy's ``a``, hodiff's ``x``)
             else:
                 self.mapping[n] = None
+        # How many leading arguments, given positionally, bind to the same parameters of both functions in the
+        # same order: a call with only those needs no binding at all (the common ``np.sum(x)`` on the hot path).
+        self.n_direct = 0
+        np_params = list(self.np_sig.parameters.values())
+        for i, p in enumerate(np_params):
+            if (p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) or i >= len(hd_list)
+                    or hd_list[i].kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                    or self.mapping[p.name] != hd_list[i].name):
+                break
+            self.n_direct = i + 1
 
 
 _SPECS: dict[Any, Spec | None] = {}
@@ -122,6 +132,8 @@ def call(func: Callable, fn: Callable, name: str, args: tuple, kwargs: dict,
     s = spec(func, fn, name)
     if s is None:
         return fn(*args, **kwargs)
+    if not kwargs and len(args) <= s.n_direct:
+        return fn(*args)
     bound = s.np_sig.bind(*args, **kwargs)
     params = list(s.np_sig.parameters.values())
     var_at = next((i for i, p in enumerate(params) if p.kind is p.VAR_POSITIONAL), -1)
