@@ -96,3 +96,20 @@ def test_taylor_real_direction_still_matches_analytic():
     c = hd.taylor(lambda x: np.sum(x ** 3), x, v, order=3)
     np.testing.assert_allclose(c, [np.sum(x ** 3), np.sum(3 * x ** 2 * v), np.sum(3 * x * v ** 2), np.sum(v ** 3)],
                                rtol=1e-14)
+
+
+@pytest.mark.parametrize("out", [None, "abc", "generator", "dict"])
+def test_derivative_and_taylor_refuse_outputs_that_are_not_arrays(out):
+    """A function returning None, a string, a generator or a dict gets an error naming it, never a zero derivative."""
+    def f(x):
+        if out == "generator":
+            return (v for v in [x])
+        if out == "dict":
+            return {"a": x}
+        return out
+    with pytest.raises(TypeError, match="derivative: the function returned"):
+        hd.derivative(f)(1.0)
+    with pytest.raises(TypeError, match="derivative: the function returned"):
+        hd.derivative(f, 0)(1.0)
+    with pytest.raises(TypeError, match="taylor: the function returned"):
+        hd.taylor(f, np.ones(2), np.ones(2))

@@ -16,7 +16,7 @@ from ..core.engine import Box, base_value, opened, shape_of
 from ..interpreters.taylor import Jet, TaylorTrace
 from ..numpy.shape import stack
 from .. import table as P
-from .boundary import as_input, as_output, float_zeros_like
+from .boundary import as_input, as_output, float_zeros_like, output_leaves
 
 __all__ = ["derivative", "taylor"]
 
@@ -113,12 +113,15 @@ def derivative(f: Callable[..., Any], order: int = 1) -> Callable[..., Any]:
     def kth(x: Any) -> Any:
         x = as_input(x, "derivative")
         if order == 0:
-            return as_output(f(x))
+            out = f(x)
+            output_leaves(out, "derivative", tree_ok=False)
+            return as_output(out)
         trace = TaylorTrace(order)
         with opened(trace):
             b = np.asarray(base_value(x))
             one = np.ones(b.shape, dtype=b.dtype)
             out = f(Jet([x, one[()] if one.ndim == 0 else one] + [None] * (order - 1), trace))
+        output_leaves(out, "derivative", tree_ok=False)   # None, strings, dicts...: refused, never a zero
         c = _coeff(out, trace, order)
         return as_output(P.multiply(c, float(math.factorial(order))))
 
@@ -171,5 +174,6 @@ def taylor(f: Callable[..., Any], x: Any, v: Any, order: int = 2) -> np.ndarray:
                                  f"{tuple(shape_of(p))}")
             jets.append(Jet([p, t] + [None] * (order - 1), trace) if order else p)
         out = f(*jets)
+    output_leaves(out, "taylor", tree_ok=False)
     cs = [_coeff(out, trace, k) for k in range(order + 1)]
     return as_output(stack(cs, axis=0))
