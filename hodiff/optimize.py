@@ -36,6 +36,14 @@ _USES_HESS = _USES_HESSP | {"dogleg", "trust-exact"}
 _HESSIAN_MODES = ("auto", "operator", "hvp", "dense", "none")
 
 
+
+def _scalar(v) -> float:
+    """The objective's value as a float: a one-element output (shape ``(1,)``, ``(1, 1)``) counts, as in ``grad``."""
+    a = np.asarray(v)
+    if a.size != 1:
+        raise ValueError(f"minimize: the objective must return a scalar; it returned shape {a.shape}")
+    return float(a.reshape(()))
+
 class _Entry:
     __slots__ = ("H", "grad", "op", "value")
 
@@ -86,12 +94,12 @@ class Objective:
 
     def _ensure_vg(self, e, z):
         if e.value is None and self.value_only:      # a derivative-free method: f alone
-            e.value = float(np.asarray(self.f(self._point(z), *self.args)))
+            e.value = _scalar(self.f(self._point(z), *self.args))
             self.n_value += 1
             return
         if e.grad is None:
             val, g = self._vg(self._point(z), *self.args)
-            e.value = float(val)
+            e.value = _scalar(val)
             e.grad = np.array(g, dtype=np.float64).reshape(-1)
             self.n_value_and_grad += 1
 

@@ -154,3 +154,20 @@ def test_optimize_module_is_reachable_as_hd_optimize():
     import hodiff.optimize
     assert hd.optimize is hodiff.optimize
     assert hodiff.optimize.__all__ == ["minimize"]
+
+
+def test_one_element_objective_in_minimize_and_hessian_operator():
+    """An objective returning shape (1,) counts as a scalar, as in hd.grad (it used to fail in float())."""
+    f = lambda p: np.sum((p["a"] - 1.0) ** 2) + (p["b"][0] + 2.0) ** 2      # noqa: E731 - shape (1,)
+    res = hd.optimize.minimize(f, {"a": np.zeros(2), "b": [np.zeros(1)]}, method="Newton-CG")
+    np.testing.assert_allclose(res.x["a"], [1.0, 1.0], atol=1e-8)
+    np.testing.assert_allclose(res.x["b"][0], [-2.0], atol=1e-8)
+    g = lambda x: x[:1] ** 3 + x[1:2] * x[:1]                              # noqa: E731 - H = [[6 x0, 1], [1, 0]]
+    x = np.array([1.0, 2.0])
+    H = hd.hessian_operator(g, x)
+    np.testing.assert_allclose(H @ np.array([1.0, 0.0]), [6.0, 1.0], rtol=1e-14)
+    np.testing.assert_allclose(H @ np.array([0.0, 1.0]), [1.0, 0.0], rtol=1e-14)
+    assert H.value == 3.0
+    np.testing.assert_allclose(H.grad, [5.0, 1.0], rtol=1e-14)
+    with pytest.raises(TypeError, match="scalar output"):           # a vector objective is refused by name
+        hd.optimize.minimize(lambda x: x ** 2, np.ones(2), method="BFGS")

@@ -101,7 +101,7 @@ class HessianOperator(LinearOperator):
         snapshot_program(program)     # constants f captured: later writes into them must not reach H @ v
         self.n_recordings += 1
         if self._value is None:
-            self._value = float(primals[0])
+            self._value = float(np.asarray(primals[0]).reshape(()))   # a one-element output counts, as in grad
             self._grad = np.array(primals[1], dtype=self.dtype, copy=True).reshape(self._xshape)
         if len(self._programs) >= self._max_programs:
             self._programs.pop(next(k for k in self._programs if k is not None), None)
