@@ -1,29 +1,9 @@
-"""Pytrees: nested containers of arrays, flattened to a list of leaves and rebuilt.
+"""Pytrees, the implementation of :mod:`hodiff.tree` (whose docstring defines them): flatten a nesting of dicts,
+lists, tuples, namedtuples and ``None`` to its leaves and rebuild it.
 
-This module sits at the boundary of hodiff's transforms: a transform flattens its differentiated arguments into a list
-of arrays (the engine only ever sees flat arrays), checks each leaf, and rebuilds its results in the argument's
-structure. It is plain Python and numpy and imports nothing from the engine, so hodiff values (tensors, dual numbers)
-are simply leaves to it.
-
-Definition
-----------
-A **pytree** is a nesting of ``dict``, ``list``, ``tuple``, namedtuples and ``None``. ``None`` is an empty subtree (it
-holds no leaf); every other object is a **leaf**: numpy arrays, Python and numpy scalars, hodiff values, and anything
-else. Classes registered with :func:`register` are containers too. ``collections.OrderedDict`` and
-``collections.defaultdict`` are containers like ``dict``.
-
-Order of leaves
----------------
-Lists, tuples and namedtuples give their children in order. A ``dict`` gives its children in **sorted key order**, so
-two dicts with the same keys have the same structure and the same leaf order whatever order their keys were inserted
-in (keys of mixed types that Python cannot compare are sorted by type name, then by value). The rebuilt dict keeps the
-**insertion order of the dict that was flattened** (``unflatten`` with that tree's structure gives the keys back in
-the user's order). ``OrderedDict`` is the exception: its order is part of its structure.
-
-Paths
------
-:func:`flatten_with_path` gives each leaf's path, a tuple of :class:`Key` (``["name"]``), :class:`Index` (``[1]``)
-and :class:`Attr` (``.name``) entries, rendered for messages by :func:`path_str` as ``params["layers"][1][0]``.
+On the ground floor: plain Python and numpy, no engine import, so hodiff values are simply leaves here. The
+transform boundary (``_src/transforms/boundary.py``) flattens arguments with it; ``pytree_nest.py`` adds leaf checks,
+raveling and nested Jacobians.
 
 Examples
 --------
