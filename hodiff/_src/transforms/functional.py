@@ -328,13 +328,17 @@ def jacfwd(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     array([[2., 0.],
            [0., 4.]])
     """
-    chunk_size = check_chunk_size(chunk_size, "jacfwd")
+    return _jacobian(f, argnums, check_chunk_size(chunk_size, "jacfwd"), "jacfwd", _jacfwd_array)
 
+
+def _jacobian(f, argnums, chunk_size, what, array_fn):
+    """The transform ``jacfwd``/``jacrev`` return: arguments through the boundary as one flat array, the Jacobian of
+    that by ``array_fn``, nested back in the arguments' and output's structures."""
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        single, nums = check_argnums(argnums, len(args), "jacfwd")
-        fl, x = flat_problem(f, args, kwargs, single, nums, "jacfwd")
-        J, oshape = _jacfwd_array(fl, x, chunk_size)
+        single, nums = check_argnums(argnums, len(args), what)
+        fl, x = flat_problem(f, args, kwargs, single, nums, what)
+        J, oshape = array_fn(fl, x, chunk_size)
         return nest_result(J, fl, x, oshape)
     return jac
 
@@ -381,15 +385,7 @@ def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     >>> hd.jacrev(lambda p: p["a"] * p["b"])({"a": np.array([1.0, 2.0]), "b": 3.0})["b"]
     array([1., 2.])
     """
-    chunk_size = check_chunk_size(chunk_size, "jacrev")
-
-    @functools.wraps(f)
-    def jac(*args, **kwargs):
-        single, nums = check_argnums(argnums, len(args), "jacrev")
-        fl, x = flat_problem(f, args, kwargs, single, nums, "jacrev")
-        J, oshape = _jacrev_array(fl, x, chunk_size)
-        return nest_result(J, fl, x, oshape)
-    return jac
+    return _jacobian(f, argnums, check_chunk_size(chunk_size, "jacrev"), "jacrev", _jacrev_array)
 
 
 def _jacrev_array(fl, x, chunk_size):
