@@ -106,6 +106,49 @@ def run(prog: dict, x, values: bool = False, set_gains: bool = False):
     return outs[0] if len(outs) == 1 else np.concatenate(outs)
 
 
+def _moved_args(prog: dict, step: dict, vals: list):
+    """The step's primitive, its arguments at the point (as ``run`` moves them) and, for each differentiable
+    argument, ``(position, source index, |d arg / d source|)``: ``C |P| diag|squash'(g u)| g``."""
+    prim, args, params = domain(step)
+    moves = []
+    for i, src, k in zip(diff_args(prim, args), step["src"], range(len(step["src"]))):
+        a0 = np.asarray(args[i], dtype=float)
+        g = step.get("gain", [1.0] * len(step["src"]))[k]
+        z = np.ravel(np.asarray(vals[src], dtype=float)) * g
+        P = _mixer(step["pseed"], i, a0.size, z.size)
+        args[i] = a0 + C_MIX * np.reshape(P @ squash(step["mix"], z), a0.shape)
+        slope = np.abs(hd.derivative(lambda t: squash(step["mix"], t), 1)(z))
+        moves.append((i, src, C_MIX * g * np.abs(P) * slope[None, :]))
+    return prim, args, params, moves
+
+
+def abs_jacobian(prog: dict, x) -> np.ndarray:
+    """``M`` with ``M[i, j] = sum over chain-rule paths from x_j to y_i of |product of the local derivatives|``:
+    the size of the terms whose sum is the Jacobian entry ``J[i, j]`` (so ``|J| <= M``, with equality when no
+    terms cancel). Local derivatives: each mixing layer's, and each primitive's Jacobian in each differentiable
+    argument (by ``hd.jacfwd``; only its magnitude is used). A step whose Jacobian cannot be formed (integer or
+    complex output) contributes zero: a smaller ``M``, so a stricter check, never a looser one."""
+    x = np.asarray(x, dtype=float)
+    vals = run(prog, x, values=True)
+    A = [np.eye(x.size)]
+    for j, step in enumerate(prog["steps"], start=1):
+        prim, args, params, moves = _moved_args(prog, step, vals)
+        out_size = int(np.size(vals[j]))
+        acc = np.zeros((out_size, x.size))
+        for i, src, mix in moves:
+            try:
+                def f(a, i=i):
+                    return hd.bind(prim, *args[:i], a, *args[i + 1:], **params)
+                jac = np.abs(np.reshape(np.asarray(hd.jacfwd(f)(np.asarray(args[i], dtype=float)), dtype=float),
+                                        (out_size, -1)))
+            except Exception:                          # noqa: BLE001 -- no Jacobian here: contributes nothing
+                continue
+            if np.all(np.isfinite(jac)):
+                acc += jac @ mix @ A[src]
+        A.append(acc)
+    return np.concatenate([A[i] for i in outputs(prog)], axis=0)
+
+
 def outputs(prog: dict) -> list[int]:
     """Indices of the values no step consumed (the input too, when nothing did), small enough to keep."""
     used = {s for step in prog["steps"] for s in step["src"]}

@@ -84,6 +84,36 @@ def test_fuzzer_catches_a_wrong_gradient_entry(monkeypatch):
     assert set(res["fail"]) == {"grad = w @ jacrev", "g.v ~ fd(s)"}, res
 
 
+def test_cancellation_scale_still_catches_a_rule_wrong_by_1e_9(monkeypatch):
+    """Seed 201 #22112: one Jacobian entry is a sum of +-1 mixing terms that cancels exactly (one method gives 0,
+    the other -1.5e-17); first-order relations are judged at 1e-12 of the terms' size (``FP.abs_jacobian``), which
+    passes it. The same relation still catches sin's VJP rule (reverse mode only) off by one part in 1e9."""
+    prog = FP.draw_program(201, 22112)
+    rel = {"jacfwd = jacrev"}
+    assert FC.check_program(prog, only=rel)["fail"] == {}
+    sin = hd.PRIMITIVES["sin"]
+    monkeypatch.setattr(sin, "vjp", tuple(None if f is None else (lambda *a, f=f, **k: f(*a, **k) * (1 + 1e-9))
+                                          for f in sin.vjp))
+    assert set(FC.check_program(prog, only=rel)["fail"]) == rel
+
+
+def test_abs_jacobian_bounds_the_jacobian():
+    """|J| <= M entrywise: M sums the absolute values of the terms whose sum is J."""
+    for i in range(4):
+        prog = FP.draw_program(SEED, i)
+        x = FP.point(prog)
+        try:
+            J = np.reshape(hd.jacrev(FP.vector(prog))(x), (-1, prog["n"]))
+        except NotImplementedError:
+            continue
+        M = FP.abs_jacobian(prog, x)
+        assert M.shape == J.shape and np.all(np.abs(J) <= M * (1 + 1e-10) + 1e-300)
+    # v1 = sum(...) in program 22112 cancels: J is -1.5e-17 or 0, the terms are O(1)
+    prog = FP.draw_program(201, 22112)
+    M = FP.abs_jacobian(prog, FP.point(prog))
+    assert M[0, 0] > 0.1
+
+
 def test_oracle_error_estimates_are_honest():
     """Richardson FD on known functions: within its tolerance of the truth, and the tolerance is tight."""
     for order, truth in [(1, np.cos(0.3)), (2, -np.sin(0.3)), (3, -np.cos(0.3))]:
