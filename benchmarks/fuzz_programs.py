@@ -106,7 +106,7 @@ def run(prog: dict, x, values: bool = False, set_gains: bool = False):
     return outs[0] if len(outs) == 1 else np.concatenate(outs)
 
 
-def _moved_args(prog: dict, step: dict, vals: list):
+def _moved_args(step: dict, vals: list):
     """The step's primitive, its arguments at the point (as ``run`` moves them) and, for each differentiable
     argument, ``(position, source index, |d arg / d source|)``: ``C |P| diag|squash'(g u)| g``."""
     prim, args, params = domain(step)
@@ -132,7 +132,7 @@ def abs_jacobian(prog: dict, x) -> np.ndarray:
     vals = run(prog, x, values=True)
     A = [np.eye(x.size)]
     for j, step in enumerate(prog["steps"], start=1):
-        prim, args, params, moves = _moved_args(prog, step, vals)
+        prim, args, params, moves = _moved_args(step, vals)
         out_size = int(np.size(vals[j]))
         acc = np.zeros((out_size, x.size))
         for i, src, mix in moves:
