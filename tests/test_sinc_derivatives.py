@@ -102,3 +102,15 @@ def test_taylor_coefficients_agree_with_hessian_at_the_fuzz_points():
     c = hd.taylor(s, x, v, order=3)
     vhv = v @ hd.hessian(s)(x) @ v
     assert abs(2 * c[2] - vhv) <= 1e-14 * np.pi ** 2 * np.sum(np.abs(w * v * v))
+
+
+@pytest.mark.parametrize("k", [10, 40, 170])
+def test_high_orders_at_zero_neither_overflow_nor_underflow(k):
+    # sinc^(2j)(0) = (-1)^j pi^(2j) / (2j+1), odd orders vanish; at order 170 the series' 1/(2n+1)! alone would
+    # underflow (the rule forms pi^m / (2n+1)! exactly before rounding)
+    got = hd.derivative(np.sinc, k)(np.array([0.0, 1e-3]))
+    want = (-1) ** (k // 2) * np.pi ** k / (k + 1)
+    assert got[0] == pytest.approx(want, rel=1e-13)
+    assert hd.derivative(np.sinc, k - 1)(0.0) == 0.0
+    # at 1e-3 the even derivative moves by sinc^(k+2)(0) 1e-6 / 2 ~ pi^2 / 2e6 of itself: still within 1e-5
+    assert got[1] == pytest.approx(want, rel=1e-5)

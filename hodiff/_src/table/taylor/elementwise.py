@@ -6,6 +6,7 @@ The series arithmetic and the registry are in ``series.py``.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -136,16 +137,19 @@ _SINC_SWITCH = 3.0
 
 
 def _sinc_power_coeff(t0, m):
-    """``g^(m)(t0) / m!`` for ``g(t) = sin(t) / t`` and ``|t0| <= _SINC_SWITCH``, from ``g = sum_n (-1)^n t^(2n) /
-    (2n+1)!``: ``sum_{2n >= m} (-1)^n C(2n, m) t0^(2n-m) / (2n+1)!``, by Horner's rule in ``t0^2`` (odd ``m``
-    carry one more factor ``t0``)."""
-    coeffs, n, big = [], (m + 1) // 2, 0.0
+    """``pi^m g^(m)(t0) / m!`` (the ``m``-th Taylor coefficient of sinc in ``x - x0``, ``t0 = pi x0``) for ``g(t) =
+    sin(t) / t`` and ``|t0| <= _SINC_SWITCH``, from ``g = sum_n (-1)^n t^(2n) / (2n+1)!``: ``pi^m sum_{2n >= m}
+    (-1)^n C(2n, m) t0^(2n-m) / (2n+1)!``, by Horner's rule in ``t0^2`` (odd ``m`` carry one more factor ``t0``).
+    The constants are formed exactly (fractions) and rounded once: ``1 / (2n+1)!`` alone underflows near m = 170."""
+    pim = Fraction(math.pi) ** m
+    coeffs, n, big = [], (m + 1) // 2, -math.inf
     while True:
-        c = (-1) ** n * math.comb(2 * n, m) / math.factorial(2 * n + 1)
-        coeffs.append(c)
-        bound = abs(c) * _SINC_SWITCH ** (2 * n - m)      # the term's size at |t0| = T
+        c = Fraction((-1) ** n * math.comb(2 * n, m), math.factorial(2 * n + 1)) * pim
+        coeffs.append(float(c))
+        # log of the term's size at |t0| = T; stop once it is far below the largest
+        bound = math.log(abs(c.numerator)) - math.log(c.denominator) + (2 * n - m) * math.log(_SINC_SWITCH)
         big = max(big, bound)
-        if bound < 1e-18 * big:
+        if bound < big - 41.5:                             # e^-41.5 ~ 1e-18
             break
         n += 1
     t2 = P.multiply(t0, t0)
@@ -157,7 +161,7 @@ def _sinc_power_coeff(t0, m):
 
 def _sinc_series(x, ans):
     # sinc(x) = g(pi x) with g(t) = sin(t) / t. Near 0 (|pi x_0| < _SINC_SWITCH) the coefficients are
-    # sum_m g^(m)(t_0) / m! (pi (x - x_0))^m, the series of g re-expanded at t_0; far from 0 the quotient.
+    # sum_m pi^m g^(m)(t_0) / m! (x - x_0)^m, the series of g re-expanded at t_0; far from 0 the quotient.
     xb = np.asarray(base_value(x[0]))
     near = np.abs(np.pi * xb) < _SINC_SWITCH
     n = len(x)
@@ -170,7 +174,7 @@ def _sinc_series(x, ans):
         px = s_scale(xs, np.pi)
         far = s_div(s_sincos(px)[0], px)
     t0 = P.multiply(P.where(near, x[0], 0.0), np.pi)
-    u = [None] + s_scale(x[1:], np.pi)              # pi (x - x_0), zero constant term
+    u = [None] + list(x[1:])                        # x - x_0: zero constant term
     power = u
     series = const(None, n)
     for m in range(1, n):
