@@ -102,7 +102,10 @@ class ReverseTrace(Trace):
         node.ref = None
         tape = self.tape
         if tape is not None:
+            node._pos = len(tape)
             tape.append(node)
+        else:
+            node._pos = None
         out = _new(Tensor)
         out._value = ans
         out._trace = self
