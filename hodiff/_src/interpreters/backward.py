@@ -79,14 +79,17 @@ def _tangent_only(tape, targets, fwd):
     slicing, reshaping, additions, products with constants) carry only the tangent, which skips the gradient's
     own work there, such as ``X.T @ g`` for a first layer ``X @ W``.
 
-    Returns ``(tangent-only node ids, (node id, argument) pairs whose rule reads only plain values)``.
+    Returns ``(tangent-only node ids, (node id, argument) pairs whose rule reads only plain values, ids of the
+    nodes on the border: those that need the primal part and have a tangent-only parent)``. Only the border
+    nodes treat their parents differently from a plain sweep.
     """
     need = {id(t): False for t in targets}
-    direct = set()
+    direct, border = set(), set()
     for t in tape:
         needs = t._prim.vjp_needs
         args = t._args
-        primal = False
+        tid = id(t)
+        primal = tail = False
         for i, p in t._parents:
             reads = needs[i] if needs is not None else (*range(len(args)), "ans")
             plain = True
@@ -96,11 +99,17 @@ def _tangent_only(tape, targets, fwd):
                     plain = False
                     break
             if plain:
-                direct.add((id(t), i))
-            if not plain or need.get(id(p), True):
+                direct.add((tid, i))
+            if need.get(id(p), True):
                 primal = True
-        need[id(t)] = primal
-    return {k for k, v in need.items() if not v}, direct
+            else:
+                tail = True
+                if not plain:
+                    primal = True
+        need[tid] = primal
+        if primal and tail:
+            border.add(tid)
+    return {k for k, v in need.items() if not v}, direct, border
 
 
 def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape=None, tangent_of=None):
@@ -126,9 +135,9 @@ def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape
     """
     if SWEEP_STARTED:
         emit(SWEEP_STARTED, roots, tape)
-    tonly = direct = None
+    tonly = direct = border = None
     if tangent_of is not None:
-        tonly, direct = _tangent_only(tape, targets, tangent_of)
+        tonly, direct, border = _tangent_only(tape, targets, tangent_of)
     cts = _Cotangents(tape)
     cts.seed(roots, seeds, tonly, tangent_of)                                   # seed
     if tape is None:
@@ -137,7 +146,6 @@ def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape
         order, want = tape, {id(t) for t in targets if t._pos is not None}
     results = {}
     at, loose = cts.at, cts.loose
-    push_plain = _push_plain if tonly is None else None
     for t in reversed(order):                                                   # walk
         k = t._pos
         if k is None:
@@ -154,8 +162,8 @@ def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape
             continue
         if t._args is None:
             raise RuntimeError(_FREED)
-        if push_plain is not None and prim.vjp_into is None:
-            push_plain(t, g, cts, rebox)
+        if prim.vjp_into is None and (border is None or id(t) not in border):
+            _push_plain(t, g, cts, rebox)
         else:
             _push_general(t, g, cts, rebox, tonly, direct, tangent_of)
         if not retain_graph:

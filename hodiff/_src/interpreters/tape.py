@@ -62,7 +62,8 @@ class Unsaved:
     @classmethod
     def of(cls, value):
         """The shape and dtype of any value (a box, a scalar, an array)."""
-        return cls(tuple(shape_of(value)), getattr(base_value(value), "dtype", None))
+        b = base_value(value)     # every box is shaped like the plain value underneath
+        return cls(tuple(shape_of(b)), getattr(b, "dtype", None))
 
     @property
     def ndim(self):
