@@ -226,10 +226,17 @@ def _rule_inputs(t, g, rebox):
         if ans is not None:
             ans = rebox(ans, t)
     tshape = t.shape
-    if getattr(g, "shape", ()) != tshape and (not t._prim.elementwise or any(p.shape != tshape for _, p in t._parents)):
+    if getattr(g, "shape", ()) != tshape:
         # a lazily broadcast seed must be made whole before a rule that reshapes, contracts or broadcasts
         # against a smaller argument (whose cotangent then sums over the copies)
-        g = _full(g, tshape)
+        whole = not t._prim.elementwise
+        if not whole:
+            for _, p in t._parents:   # a loop, not any(...): this runs for every node a lazy seed reaches
+                if p.shape != tshape:
+                    whole = True
+                    break
+        if whole:
+            g = _full(g, tshape)
     return args, ans, g
 
 
