@@ -79,14 +79,17 @@ def _tangent_only(tape, targets, fwd):
     slicing, reshaping, additions, products with constants) carry only the tangent, which skips the gradient's
     own work there, such as ``X.T @ g`` for a first layer ``X @ W``.
 
-    Returns ``(tangent-only node ids, (node id, argument) pairs whose rule reads only plain values)``.
+    Returns ``(tangent-only node ids, (node id, argument) pairs whose rule reads only plain values, ids of the
+    nodes on the border: those that need the primal part and have a tangent-only parent)``. Only the border
+    nodes treat their parents differently from a plain sweep.
     """
     need = {id(t): False for t in targets}
-    direct = set()
+    direct, border = set(), set()
     for t in tape:
         needs = t._prim.vjp_needs
         args = t._args
-        primal = False
+        tid = id(t)
+        primal = tail = False
         for i, p in t._parents:
             reads = needs[i] if needs is not None else (*range(len(args)), "ans")
             plain = True
@@ -96,11 +99,17 @@ def _tangent_only(tape, targets, fwd):
                     plain = False
                     break
             if plain:
-                direct.add((id(t), i))
-            if not plain or need.get(id(p), True):
+                direct.add((tid, i))
+            if need.get(id(p), True):
                 primal = True
-        need[id(t)] = primal
-    return {k for k, v in need.items() if not v}, direct
+            else:
+                tail = True
+                if not plain:
+                    primal = True
+        need[tid] = primal
+        if primal and tail:
+            border.add(tid)
+    return {k for k, v in need.items() if not v}, direct, border
 
 
 def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape=None, tangent_of=None):
@@ -110,12 +119,13 @@ def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape
     given. Returns ``{id(node): (node, cotangent)}`` for the nodes ``targets``, or, when ``targets`` is None, for
     every leaf and every node marked with ``retain_grad``.
 
-    Cotangents are summed in a dictionary of this call (node -> cotangent), never on the nodes: a tape may be
-    swept by several calls at once (one ``vjp_fn`` called from many threads, graphs sharing a leaf), and each
-    sweep sees only its own sums. A cotangent may stay smaller than its value while it only broadcasts (it is
-    expanded before a rule that needs the full shape, and in the results). Sums of plain arrays go into buffers
-    the sweep allocated itself, in place; nothing else holds those. Without ``retain_graph`` the saved values of
-    each node are freed once its rules ran (the one write to the tape).
+    Cotangents are summed in storage of this call, never on the nodes: a list indexed by the nodes' positions on
+    ``tape`` (``Node._pos``), and a dictionary for the nodes that have none (the leaves, and every node of the
+    eager level, which keeps no tape). A tape may be swept by several calls at once (one ``vjp_fn`` called from
+    many threads, graphs sharing a leaf), and each sweep sees only its own sums. A cotangent may stay smaller than
+    its value while it only broadcasts (it is expanded before a rule that needs the full shape, and in the
+    results). Sums of plain arrays go into buffers the sweep allocated itself, in place; nothing else holds those.
+    Without ``retain_graph`` the saved values of each node are freed once its rules ran (the one write to the tape).
 
     ``rebox(value, node)`` (``create_graph``): the rules see each saved value boxed as a recorded tensor linked to
     ``node``, so the backward pass is itself recorded.
@@ -125,36 +135,43 @@ def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape
     """
     if SWEEP_STARTED:
         emit(SWEEP_STARTED, roots, tape)
-    tonly = direct = None
+    tonly = direct = border = None
     if tangent_of is not None:
-        tonly, direct = _tangent_only(tape, targets, tangent_of)
-    cts = _seeded(roots, seeds, tonly, tangent_of)                     # seed
-    owned = set()          # nodes whose cotangent is a buffer this sweep allocated
-    want = None if targets is None else {id(t) for t in targets}
+        tonly, direct, border = _tangent_only(tape, targets, tangent_of)
+    cts = _Cotangents(tape)
+    cts.seed(roots, seeds, tonly, tangent_of)                                   # seed
+    if tape is None:
+        order, want = toposort(roots), None if targets is None else {id(t) for t in targets}
+    else:   # the walk watches only the targets on the tape; the leaves collect their sums last
+        order, want = tape, {id(t) for t in targets if t._pos is not None}
     results = {}
-    pop = cts.pop
-    push_plain = _push_plain if tonly is None else None
-    for t in reversed(toposort(roots) if tape is None else tape):     # walk
-        g = pop(t, None)
+    at, loose = cts.at, cts.loose
+    for t in reversed(order):                                                   # walk
+        k = t._pos
+        if k is None:
+            g = loose.pop(t, None)
+        else:
+            g = at[k]
+            at[k] = None
         if g is None:
             continue
-        if t.ref is not None if want is None else id(t) in want:      # a leaf or retain_grad(), or a target
+        if t.ref is not None if want is None else want and id(t) in want:   # a leaf or retain_grad(), or a target
             results[id(t)] = (t, g)
         prim = t._prim
         if prim is None:
             continue
         if t._args is None:
             raise RuntimeError(_FREED)
-        if push_plain is not None and prim.vjp_into is None:
-            push_plain(t, g, cts, owned, rebox)
+        if prim.vjp_into is None and (border is None or id(t) not in border):
+            _push_plain(t, g, cts, rebox)
         else:
-            _push_general(t, g, cts, owned, rebox, tonly, direct, tangent_of)
+            _push_general(t, g, cts, rebox, tonly, direct, tangent_of)
         if not retain_graph:
             t._args = t._parents = t._ans = None
-    if tape is not None:                                                # collect
+    if tape is not None:                                                         # collect
         # leaves (the transform's inputs) are not on the tape: they collect their cotangents last
         for t in targets:
-            g = cts.get(t)
+            g = loose.get(t)
             if g is not None and t._prim is None:
                 results[id(t)] = (t, g)
     for k, (t, g) in results.items():
@@ -163,17 +180,38 @@ def backprop(roots, seeds, *, targets=None, rebox=None, retain_graph=False, tape
     return results
 
 
-def _seeded(roots, seeds, tonly, fwd):
-    """The sweep's cotangent store, holding the seeds (a tangent-only root keeps its seed's tangent, if any)."""
-    cts = {}
-    for r, s in zip(roots, seeds):
-        if tonly is not None and id(r) in tonly:
-            if type(s) is not Dual or s._trace is not fwd:
-                continue
-            s = s.tangent
-        old = cts.get(r)
-        cts[r] = s if old is None else P.add(old, s)
-    return cts
+class _Cotangents:
+    """One sweep's cotangent sums: ``at[node._pos]`` for the nodes on the tape, ``loose[node]`` for the others
+    (leaves; on the eager level, every node). ``owned`` holds the nodes whose sum is a buffer this sweep allocated,
+    which it may add into in place."""
+
+    __slots__ = ("at", "loose", "owned")
+
+    def __init__(self, tape):
+        self.at = [None] * len(tape) if tape is not None else []
+        self.loose = {}
+        self.owned = set()
+
+    def get(self, p):
+        k = p._pos
+        return self.loose.get(p) if k is None else self.at[k]
+
+    def set(self, p, c):
+        k = p._pos
+        if k is None:
+            self.loose[p] = c
+        else:
+            self.at[k] = c
+
+    def seed(self, roots, seeds, tonly, fwd):
+        """Store the seeds (a tangent-only root keeps its seed's tangent, if any)."""
+        for r, s in zip(roots, seeds):
+            if tonly is not None and id(r) in tonly:
+                if type(s) is not Dual or s._trace is not fwd:
+                    continue
+                s = s.tangent
+            old = self.get(r)
+            self.set(r, s if old is None else P.add(old, s))
 
 
 def _rule_inputs(t, g, rebox):
@@ -188,14 +226,21 @@ def _rule_inputs(t, g, rebox):
         if ans is not None:
             ans = rebox(ans, t)
     tshape = t.shape
-    if getattr(g, "shape", ()) != tshape and (not t._prim.elementwise or any(p.shape != tshape for _, p in t._parents)):
+    if getattr(g, "shape", ()) != tshape:
         # a lazily broadcast seed must be made whole before a rule that reshapes, contracts or broadcasts
         # against a smaller argument (whose cotangent then sums over the copies)
-        g = _full(g, tshape)
+        whole = not t._prim.elementwise
+        if not whole:
+            for _, p in t._parents:   # a loop, not any(...): this runs for every node a lazy seed reaches
+                if p.shape != tshape:
+                    whole = True
+                    break
+        if whole:
+            g = _full(g, tshape)
     return args, ans, g
 
 
-def _push_plain(t, g, cts, owned, rebox):
+def _push_plain(t, g, cts, rebox):
     """The common case: each rule's cotangent is summed into its parent's."""
     if rebox is None and getattr(g, "shape", ()) == t.shape:
         args, ans = t._args, t._ans   # nothing to prepare (the common case, without a call)
@@ -203,22 +248,28 @@ def _push_plain(t, g, cts, owned, rebox):
         args, ans, g = _rule_inputs(t, g, rebox)
     rules = t._prim.vjp
     params = t._params
-    get = cts.get
+    at = cts.at
     for i, p in t._parents:
         c = rules[i](g, ans, *args, **params) if params else rules[i](g, ans, *args)
         pshape = p.shape
         if getattr(c, "shape", ()) != pshape:
             c = _fit(c, pshape)
-        old = get(p)
+        k = p._pos   # cts.get and cts.set written out: this loop runs once per recorded argument
+        old = cts.loose.get(p) if k is None else at[k]
         if old is None:
-            cts[p] = c
+            pass
         elif type(old) in _SCALARS and type(c) in _SCALARS:
-            cts[p] = old + c
+            c = old + c
         else:
-            _accumulate(cts, p, old, c, owned)
+            _accumulate(cts, p, old, c)
+            continue
+        if k is None:
+            cts.loose[p] = c
+        else:
+            at[k] = c
 
 
-def _push_general(t, g, cts, owned, rebox, tonly, direct, fwd):
+def _push_general(t, g, cts, rebox, tonly, direct, fwd):
     """Rules with an in-place form (``vjp_into``), and the tangent-only tail of ``hvp`` (see :func:`_tangent_only`)."""
     args, ans, g = _rule_inputs(t, g, rebox)
     prim = t._prim
@@ -241,7 +292,7 @@ def _push_general(t, g, cts, owned, rebox, tonly, direct, fwd):
             else:
                 pl = du = False
                 take = True
-        if (pl or du) and into is not None and _add_into(cts, owned, p, into[i], gi, pl, ans, args, params):
+        if (pl or du) and into is not None and _add_into(cts, p, into[i], gi, pl, ans, args, params):
             continue
         c = rules[i](gi, ans, *args, **params) if params else rules[i](gi, ans, *args)
         if take:
@@ -252,15 +303,16 @@ def _push_general(t, g, cts, owned, rebox, tonly, direct, fwd):
             c = _fit(c, p.shape)
         old = cts.get(p)
         if old is None:
-            cts[p] = c
+            cts.set(p, c)
         else:
-            _accumulate(cts, p, old, c, owned)
+            _accumulate(cts, p, old, c)
 
 
-def _add_into(cts, owned, p, rule_into, g, plain, ans, args, params):
+def _add_into(cts, p, rule_into, g, plain, ans, args, params):
     """Add ``g`` (plain, or a single-tangent dual of plain arrays) into a buffer of ``p``'s shape that this sweep
     owns, with the rule's in-place form; False when the parent's cotangent so far cannot take it."""
     old = cts.get(p)
+    owned = cts.owned
     pshape = p.shape
     if plain:
         if old is not None and type(old) not in PLAIN:
@@ -272,7 +324,7 @@ def _add_into(cts, owned, p, rule_into, g, plain, ans, args, params):
         else:
             buf = old
         rule_into(buf, g, ans, *args, **params)
-        cts[p] = buf
+        cts.set(p, buf)
         return True
     if old is not None and not (p in owned and type(old) is Dual and old._trace is g._trace):
         return False
@@ -282,18 +334,21 @@ def _add_into(cts, owned, p, rule_into, g, plain, ans, args, params):
         owned.add(p)
     rule_into(old.primal, g.primal, ans, *args, **params)
     rule_into(old.tangent, g.tangent, ans, *args, **params)
-    cts[p] = old
+    cts.set(p, old)
     return True
 
 
-def _accumulate(cts, p, old, c, owned):
-    """``cts[p] = old + c``, in place when ``old`` is a buffer of this sweep (``owned``) that can take the sum."""
+def _accumulate(cts, p, old, c):
+    """``p``'s cotangent becomes ``old + c``, in place when ``old`` is a buffer of this sweep (``cts.owned``) that
+    can take the sum."""
+    owned = cts.owned
     pshape = p.shape
     if (p in owned and type(c) in PLAIN and type(old) is np.ndarray and _shape(old) == pshape
             and np.result_type(old, c) == old.dtype):
         np.add(old, c, out=old)
         return
-    cts[p] = new = P.add(old, c)
+    new = P.add(old, c)
+    cts.set(p, new)
     if type(new) is np.ndarray and _shape(new) == pshape:
         owned.add(p)
     else:

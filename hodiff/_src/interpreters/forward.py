@@ -69,7 +69,11 @@ class ForwardTrace(Trace):
         want = lead + ans_shape if lead else ans_shape
         if getattr(tangent, "shape", ()) != want:
             tangent = P.broadcast_to(tangent, want)
-        return _dual(ans, tangent, self)
+        d = _new(Dual)     # _dual written out: every operation on a dual number ends here
+        d.primal = ans
+        d.tangent = tangent
+        d._trace = self
+        return d
 
 
 _new = object.__new__

@@ -27,6 +27,7 @@ from ..core.events import LEVEL_OPENED, emit
 from ..numpy.arrayops import ArrayOps
 from ..numpy.convert import conversion_error
 from .backward import backprop
+from .forward import Dual
 from .inplace import adopt, assign, setitem, share
 from .tape import _SCALARS, Node, Unsaved, leaf_node
 
@@ -88,7 +89,13 @@ class ReverseTrace(Trace):
                 if type(v) not in _SCALARS:
                     if saved is inner:
                         saved = inner.copy()
-                    saved[j] = Unsaved(v.shape, v.dtype) if type(v) is np.ndarray else Unsaved.of(v)
+                    b = v.primal if type(v) is Dual else v     # forward-over-reverse saves dual numbers
+                    if type(b) is np.ndarray:   # the fields of Unsaved.__init__, without the call
+                        u = saved[j] = _new(Unsaved)
+                        u.shape = b.shape
+                        u.dtype = b.dtype
+                    else:
+                        saved[j] = Unsaved.of(v)
         # The node and the tensor are filled in here rather than through Node(...) and a Tensor factory: this is
         # the hottest path of reverse mode, and the two calls cost about 200 ns, 8% of a scalar operation
         # (benchmarks/overhead.py, P1). The fields are exactly those of Node.__init__ and Tensor._make.
@@ -102,7 +109,10 @@ class ReverseTrace(Trace):
         node.ref = None
         tape = self.tape
         if tape is not None:
+            node._pos = len(tape)
             tape.append(node)
+        else:
+            node._pos = None
         out = _new(Tensor)
         out._value = ans
         out._trace = self

@@ -21,12 +21,14 @@ class Node:
 
     ``_prim`` is the primitive (``None`` for a leaf), ``_args`` its arguments as the rules will see them (values the
     rules do not use are replaced by an :class:`Unsaved` carrying only shape and dtype, so their memory can be freed),
-    ``_ans`` the result if a rule uses it, ``_parents`` the ``(argument index, Node)`` pairs that need a cotangent.
+    ``_ans`` the result if a rule uses it, ``_parents`` the ``(argument index, Node)`` pairs that need a cotangent,
+    ``_pos`` the node's position on its level's tape (``None`` for a leaf and on the eager level, which keeps no
+    tape): a backward sweep keeps the cotangents of the tape's nodes in a list of its own, at these positions.
     A node does not hold its tensor's value: once user code drops an intermediate tensor, its array is freed
     unless a rule saved it. Leaves and ``retain_grad`` nodes keep a weak reference to their tensor.
     """
 
-    __slots__ = ("_ans", "_args", "_params", "_parents", "_prim", "ref", "shape")
+    __slots__ = ("_ans", "_args", "_params", "_parents", "_pos", "_prim", "ref", "shape")
 
     def __init__(self, prim, args, params, parents, ans, shape):
         self._prim = prim
@@ -35,6 +37,7 @@ class Node:
         self._parents = parents
         self._ans = ans
         self.shape = shape
+        self._pos = None
         self.ref = None     # a weak reference to the tensor of a leaf or of a retain_grad() node
 
     def __repr__(self):
@@ -59,7 +62,8 @@ class Unsaved:
     @classmethod
     def of(cls, value):
         """The shape and dtype of any value (a box, a scalar, an array)."""
-        return cls(tuple(shape_of(value)), getattr(base_value(value), "dtype", None))
+        b = base_value(value)     # every box is shaped like the plain value underneath
+        return cls(tuple(shape_of(b)), getattr(b, "dtype", None))
 
     @property
     def ndim(self):

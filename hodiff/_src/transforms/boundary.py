@@ -30,6 +30,14 @@ __all__ = ["arg_leaves", "as_input", "as_output", "available_memory", "check_arg
 
 def as_input(x, what):
     """A differentiable input: boxes pass through; Python numbers become float64; integer arrays are refused."""
+    tx = type(x)
+    if tx is np.ndarray:    # the common cases first, each with the outcome of the general path below
+        if x.dtype.kind in "fc":
+            return x
+    elif tx is float:
+        return np.float64(x)
+    elif tx is np.float64:
+        return x
     if isinstance(x, Box):
         if getattr(base_value(x), "dtype", np.dtype(float)).kind not in "fc":
             raise TypeError(f"{what}: inputs must be floating point")
@@ -47,6 +55,11 @@ def as_input(x, what):
 
 def as_output(v):
     """A result handed back to the user: boxes as they are, plain arrays writeable, 0-d as numpy scalars."""
+    tv = type(v)
+    if tv is np.float64:
+        return v
+    if tv is np.ndarray and v.ndim and v.flags.writeable:
+        return v
     if isinstance(v, Box):
         return v
     a = np.asarray(v)
@@ -75,6 +88,8 @@ def scalar_seed(out, trace, what):
     sweep (ones of the output's shape). An output with exactly one element (shape ``(1,)``, ``(1, 1)``) counts as a
     scalar; any other output is refused with the way out, and so is one that is not a number at all."""
     val = out._value if (type(out) is Tensor and out._trace is trace) else out
+    if type(base_value(val)) is np.float64:    # the common case, with the outcome of the general path below
+        return val, np.array(1.0)
     if _output_problem(val) is not None:
         output_leaves(val, what, tree_ok=False)
     shape = tuple(shape_of(val))
@@ -112,6 +127,8 @@ def check_argnums(argnums: Any, nargs: int, what: str = "argnums") -> tuple[bool
     """``(single, indices)``: whether ``argnums`` was one int, and the argument indices it names (made
     non-negative). Refused with a clear error: bools and other non-integers, an empty tuple, an index given twice
     (``(0, 0)``) and an index out of range for ``nargs`` positional arguments."""
+    if type(argnums) is int and 0 <= argnums < nargs:   # the common case, with the outcome of the general path
+        return True, (argnums,)
     if isinstance(argnums, (int, np.integer)) and not isinstance(argnums, (bool, np.bool_)):
         single, raw = True, (argnums,)
     elif isinstance(argnums, (tuple, list)) and argnums and all(

@@ -26,6 +26,8 @@ from .boundary import (_root_name, arg_leaves, as_input, as_output, check_argnum
                        scalar_seed, snapshot_constants, unbox_aux)
 
 _LEAF = structure(0.0)
+# tangent dtypes that np.asarray(v, dtype=np.result_type(p, np.float32)) keeps as they are when p has the same dtype
+_AS_IS = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.complex128), np.dtype(np.complex64))
 
 __all__ = ["flat_problem", "nest_result", "grad", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "value_and_grad", "vjp"]
 
@@ -121,6 +123,10 @@ def _tangent_leaves(p_lv, td, t, what):
             raise ValueError(f"{what}: the tangent has structure {ttd!r}, the primal {td!r}")
     out = []
     for p, v in zip(p_lv, t_lv):
+        if (type(v) is np.ndarray and type(p) is np.ndarray and v.dtype == p.dtype and p.dtype in _AS_IS
+                and v.shape == p.shape):
+            out.append(v)     # the common case: what the checks and the conversion below would give
+            continue
         refuse_complex(v, p, what)
         v = v if isinstance(v, Box) else np.asarray(v, dtype=np.result_type(base_value(p), np.float32))
         if tuple(shape_of(v)) != tuple(shape_of(p)):
