@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from ..core.engine import base_value, shape_of
+from ..core.engine import dtype_of, base_value, shape_of
 
 __all__ = ["Node", "Unsaved", "leaf_node"]
 
@@ -59,7 +59,7 @@ class Unsaved:
     @classmethod
     def of(cls, value):
         """The shape and dtype of any value (a box, a scalar, an array)."""
-        return cls(tuple(shape_of(value)), getattr(base_value(value), "dtype", None))
+        return cls(tuple(shape_of(value)), dtype_of(value))
 
     @property
     def ndim(self):

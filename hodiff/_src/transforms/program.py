@@ -1,0 +1,243 @@
+"""A recorded path turned into a program: straight-line Python over numpy calls, with its guards.
+
+Beside ``jit.py`` on the transforms floor; the recording comes from ``interpreters/staging.py``. :func:`build` takes
+the steps and guards a :class:`~hodiff._src.interpreters.staging.StageTrace` wrote down and
+
+1. removes the steps no output and no guard needs (dead code),
+2. computes repeated identical steps once (same function, same arguments, same parameters),
+3. snapshots the constants (a later write to an array the function captured does not change the program),
+4. generates one Python function, ``def program(v0, v1, ...)``, with one line per step and one ``if`` per guard,
+   compiled once with ``compile``/``exec``; it has no engine work left, only the numpy calls.
+
+Running the program at a point where a guard gets a different answer raises :class:`Miss` before any step past
+the guard runs, and the caller (``jit.py``) records the new path.
+"""
+from __future__ import annotations
+
+import keyword
+
+import numpy as np
+
+from ..core.pytree import unflatten
+from ..interpreters.staging import Guard, Ref, Staged
+
+__all__ = ["Miss", "Program", "build"]
+
+
+class Miss(Exception):
+    """A guard of the program got a different answer: the arguments take another path through the function."""
+
+
+_MISS = Miss()
+
+
+def _same(a, b):
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    try:
+        eq = a == b
+        if eq is True or eq is False:
+            return eq or (a != a and b != b)     # NaN == NaN for a guard
+        return bool(np.all(eq))
+    except Exception:   # noqa: BLE001 - values that cannot be compared are not the same answer
+        return False
+
+
+def _own(v, inputs):
+    """The output ``v``, copied when it shares memory with an argument or a constant of the program."""
+    if type(v) is np.ndarray and (v.base is not None or any(v is a for a in inputs)):
+        return v.copy()
+    return v
+
+
+def _refs(a, out):
+    if type(a) is Ref:
+        out.append(a.var)
+    elif type(a) in (list, tuple):
+        for b in a:
+            _refs(b, out)
+    return out
+
+
+def _live(steps, roots):
+    """The steps an output or a guard needs (guards always stay: they decide which path this is)."""
+    need = set(roots)
+    for s in steps:
+        if type(s) is Guard:
+            need.add(s.var)
+    kept = []
+    for s in reversed(steps):
+        if type(s) is Guard:
+            kept.append(s)
+        elif s.out in need:
+            _refs(s.args, [])
+            need.update(_refs(s.args, []))
+            for v in s.kwargs.values():
+                need.update(_refs(v, []))
+            kept.append(s)
+    kept.reverse()
+    return kept
+
+
+_HASHABLE_CONST = (int, float, bool, str, type(None), np.dtype, slice, type(Ellipsis))
+
+
+def _key(a, alias):
+    if type(a) is Ref:
+        return ("v", alias.get(a.var, a.var))
+    if type(a) in (list, tuple):
+        return (type(a).__name__, *(_key(b, alias) for b in a))
+    if type(a) in _HASHABLE_CONST:
+        return ("k", type(a).__name__, a if type(a) is not slice else (a.start, a.stop, a.step))
+    return ("c", id(a))
+
+
+def _rename(a, alias):
+    if type(a) is Ref:
+        v = alias.get(a.var)
+        return a if v is None else Ref(v)
+    if type(a) in (list, tuple):
+        return type(a)(_rename(b, alias) for b in a)
+    return a
+
+
+def _dedupe(steps):
+    """Each identical step computed once: later copies become aliases of the first result."""
+    alias, seen, kept = {}, {}, []
+    for s in steps:
+        if type(s) is Guard:
+            v = alias.get(s.var)
+            if v is not None:
+                s = Guard(v, s.kind, s.read, s.expected, s.where)
+            kept.append(s)
+            continue
+        key = (id(s.fn), _key(s.args, alias), tuple(sorted((k, _key(v, alias)) for k, v in s.kwargs.items())))
+        first = seen.get(key)
+        if first is not None:
+            alias[s.out] = first
+            continue
+        seen[key] = s.out
+        s.args = _rename(s.args, alias)
+        s.kwargs = {k: _rename(v, alias) for k, v in s.kwargs.items()}
+        kept.append(s)
+    return kept, alias
+
+
+class _Names:
+    """Globals of the generated function: functions and constants by name (constants snapshotted once)."""
+
+    def __init__(self):
+        self.globals = {"_MISS": _MISS, "_same": _same, "_own": _own}
+        self._ids = {}
+        self._keep = []      # the originals, so that their ids stay unique while the program is built
+
+    def const(self, c, prefix="c"):
+        if type(c) in (int, bool, type(None)) or (type(c) is float and c == c and abs(c) != float("inf")):
+            return repr(c)
+        name = self._ids.get(id(c))
+        if name is None:
+            name = f"{prefix}{len(self._ids)}"
+            self._ids[id(c)] = name
+            self._keep.append(c)
+            self.globals[name] = np.array(c, copy=True) if type(c) is np.ndarray else c
+        return name
+
+
+def _expr(a, names):
+    if type(a) is Ref:
+        return f"v{a.var}"
+    if type(a) is list:
+        return "[" + ", ".join(_expr(b, names) for b in a) + "]"
+    if type(a) is tuple:
+        return "(" + "".join(_expr(b, names) + ", " for b in a) + ")"
+    return names.const(a)
+
+
+def _call(s, names):
+    parts = [_expr(a, names) for a in s.args]
+    extra = {}
+    for k, v in s.kwargs.items():
+        if k.isidentifier() and not keyword.iskeyword(k):
+            parts.append(f"{k}={_expr(v, names)}")
+        else:
+            extra[k] = v
+    if extra:
+        parts.append("**" + names.const(extra, "kw"))
+    return f"{names.const(s.fn, 'f')}({', '.join(parts)})"
+
+
+def _guard(g, names):
+    v = f"v{g.var}"
+    if g.kind == "bool" and type(g.expected) is bool:
+        return f"if {'not ' if g.expected else ''}{v}: raise _MISS"
+    return f"if not _same({names.const(g.read, 'r')}({v}), {names.const(g.expected, 'e')}): raise _MISS"
+
+
+class Program:
+    """One recorded path of a function: ``run(leaves)`` gives its outputs or raises :class:`Miss`.
+
+    Attributes
+    ----------
+    source : str
+        The generated Python (what ``hd.jit(f).program(x)`` prints).
+    guards : list
+        The recorded guards, in order (kind, expected answer, line of code that asked).
+    whole : list of str
+        The places that read a whole traced value (a guard on all of its numbers): the program replays only at
+        the same point there.
+    """
+
+    def __init__(self, fn, source, guards, out_def):
+        self._fn = fn
+        self.source = source
+        self.guards = guards
+        self.whole = [g.where for g in guards if g.kind == "whole value"]
+        self._out_def = out_def
+
+    def run(self, leaves):
+        return unflatten(self._out_def, self._fn(*leaves))
+
+    def __str__(self):
+        lines = [self.source.rstrip()]
+        if self.guards:
+            lines.append("# guards (the path is replayed only where Python gets the same answers):")
+            for g in self.guards:
+                exp = g.expected if g.kind != "whole value" else "<the recorded array>"
+                lines.append(f"#   {g.kind}(v{g.var}) == {exp!r:.60}   asked at {g.where}")
+        return "\n".join(lines)
+
+
+def build(trace, out_leaves, out_def):
+    """The program of a finished recording; ``out_leaves`` are the function's outputs (staged values or constants)."""
+    outs = []
+    for o in out_leaves:
+        if type(o) is Staged and o._trace is trace:
+            outs.append(o._ref)
+        else:
+            outs.append(o)
+    steps = _live(trace.steps, [o.var for o in outs if type(o) is Ref])
+    steps, alias = _dedupe(steps)
+    outs = [_rename(o, alias) for o in outs]
+    names = _Names()
+    params = ", ".join(f"v{v}" for v in trace.inputs)
+    body = []
+    for s in steps:
+        body.append(_guard(s, names) if type(s) is Guard else f"v{s.out} = {_call(s, names)}")
+    ins = "(" + "".join(f"v{v}, " for v in trace.inputs) + ")"
+    rets = []
+    for o in outs:
+        if type(o) is Ref:
+            rets.append(f"_own(v{o.var}, {ins})")
+        elif type(o) is np.ndarray:
+            rets.append(f"{names.const(o)}.copy()")
+        else:
+            rets.append(names.const(o))
+    body.append("return [" + ", ".join(rets) + "]")
+    source = f"def program({params}):\n" + "".join(f"    {line}\n" for line in body)
+    code = compile(source, "<hodiff.jit program>", "exec")
+    scope = dict(names.globals)
+    exec(code, scope)   # noqa: S102 - the source is generated above from recorded steps, never from user text
+    return Program(scope["program"], source, [s for s in steps if type(s) is Guard], out_def)
