@@ -269,4 +269,5 @@ def jit(fn: Callable, static_argnums: int | Sequence[int] = (), *, max_paths: in
     >>> bool(np.allclose(g(2 * x), np.sin(2 * x) + 2 * x * np.cos(2 * x)))   # replayed
     True
     """
-    return Jitted(fn, static_argnums, max_paths)
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    return Jitted(fn, nums, max_paths)
