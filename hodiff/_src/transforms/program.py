@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core.pytree import unflatten
 from ..interpreters.staging import Guard, Ref, Staged
+from .program_opt import simplify
 
 __all__ = ["Miss", "Program", "build"]
 
@@ -73,7 +74,6 @@ def _live(steps, roots):
         if type(s) is Guard:
             kept.append(s)
         elif s.out in need:
-            _refs(s.args, [])
             need.update(_refs(s.args, []))
             for v in s.kwargs.values():
                 need.update(_refs(v, []))
@@ -221,6 +221,7 @@ def build(trace, out_leaves, out_def):
     steps = _live(trace.steps, [o.var for o in outs if type(o) is Ref])
     steps, alias = _dedupe(steps)
     outs = [_rename(o, alias) for o in outs]
+    steps = simplify(steps, [o.var for o in outs if type(o) is Ref])
     names = _Names()
     params = ", ".join(f"v{v}" for v in trace.inputs)
     body = []
