@@ -42,10 +42,11 @@ class Step:
     """``out = fn(*args, **kwargs)``; ``args`` and ``kwargs`` hold :class:`Ref` where a variable goes (also inside
     lists and tuples), constants elsewhere."""
 
-    __slots__ = ("args", "fn", "kwargs", "out")
+    __slots__ = ("args", "fn", "kwargs", "name", "out")
 
-    def __init__(self, fn, args, kwargs, out):
+    def __init__(self, fn, args, kwargs, out, name=None):
         self.fn, self.args, self.kwargs, self.out = fn, args, kwargs, out
+        self.name = name or getattr(fn, "__name__", "fn")     # for the listing: the primitive's name
 
 
 class Guard:
@@ -121,10 +122,10 @@ class StageTrace(Trace):
             return type(a)(p[0] for p in parts), type(a)(p[1] for p in parts), any(p[2] for p in parts)
         return a, a, False
 
-    def _result(self, fn, tmpl, kwargs, ans):
+    def _result(self, fn, tmpl, kwargs, ans, name=None):
         """Record ``fn`` and wrap its result as staged values (arrays), or guard it (any other Python value)."""
         out = self._new(ans)
-        self.steps.append(Step(fn, tmpl, kwargs, out._ref.var))
+        self.steps.append(Step(fn, tmpl, kwargs, out._ref.var, name))
         if isinstance(ans, (np.ndarray, np.generic)):
             return out
         if type(ans) in (tuple, list) and ans and all(isinstance(a, (np.ndarray, np.generic)) for a in ans):
@@ -151,7 +152,7 @@ class StageTrace(Trace):
             ans = bind(prim, *vals, **params)
         else:
             ans = bind_below(prim, vals, params, None, False)
-        return self._result(prim.impl, tuple(tmpl), dict(params), ans)
+        return self._result(prim.impl, tuple(tmpl), dict(params), ans, prim.name)
 
     def call(self, fn, args, kwargs):
         """``fn(*args, **kwargs)`` on the numbers under the staged values of ``args``, recorded (see ``lower``)."""

@@ -15,6 +15,7 @@ the guard runs, and the caller (``jit.py``) records the new path.
 from __future__ import annotations
 
 import keyword
+import re
 
 import numpy as np
 
@@ -134,12 +135,16 @@ class _Names:
         self._ids = {}
         self._keep = []      # the originals, so that their ids stay unique while the program is built
 
-    def const(self, c, prefix="c"):
+    def const(self, c, prefix="c", label=None):
         if type(c) in (int, bool, type(None)) or (type(c) is float and c == c and abs(c) != float("inf")):
             return repr(c)
         name = self._ids.get(id(c))
         if name is None:
             name = f"{prefix}{len(self._ids)}"
+            if label is not None:      # a function: named after its primitive, for a readable listing
+                base = re.sub(r"\W", "_", label).strip("_") or "fn"
+                name = base if not (keyword.iskeyword(base) or base in self.globals or base[0].isdigit()
+                                    or re.fullmatch(r"[vcekr][0-9]+", base)) else f"{base}_{len(self._ids)}"
             self._ids[id(c)] = name
             self._keep.append(c)
             self.globals[name] = np.array(c, copy=True) if type(c) is np.ndarray else c
@@ -166,7 +171,7 @@ def _call(s, names):
             extra[k] = v
     if extra:
         parts.append("**" + names.const(extra, "kw"))
-    return f"{names.const(s.fn, 'f')}({', '.join(parts)})"
+    return f"{names.const(s.fn, 'f', s.name)}({', '.join(parts)})"
 
 
 def _guard(g, names):

@@ -79,11 +79,11 @@ def _rewrite(s, made, uses):
         if p is not None and p.fn in _MUL and not p.kwargs:
             a, b = p.args
             if _scalar(b):                                   # -(a * c) = a * (-c)
-                return Step(p.fn, (a, -b), {}, s.out), p
+                return Step(p.fn, (a, -b), {}, s.out, p.name), p
             if _scalar(a):
-                return Step(p.fn, (-a, b), {}, s.out), p
+                return Step(p.fn, (-a, b), {}, s.out, p.name), p
         if p is not None and p.fn in _NEG:                   # -(-a) = a (as a copy: the value is fresh)
-            return Step(np.positive, (p.args[0],), {}, s.out), p
+            return Step(np.positive, (p.args[0],), {}, s.out, "copy"), p
         return None
     if len(args) != 2:
         return None
@@ -92,23 +92,23 @@ def _rewrite(s, made, uses):
         for u, k, flip in ((a, b, False), (b, a, True)):
             p = made.get(u.var) if _scalar(k) and _once(u, uses) else None
             if p is not None and p.fn in _NEG:               # (-a) * c = a * (-c)
-                return Step(fn, (-k, p.args[0]) if flip else (p.args[0], -k), {}, s.out), p
+                return Step(fn, (-k, p.args[0]) if flip else (p.args[0], -k), {}, s.out, s.name), p
         return None
     if fn in _ADD:
         for u, other in ((b, a), (a, b)):
             p = made.get(u.var) if _once(u, uses) else None
             if p is not None and p.fn in _NEG:               # o + (-a) = o - a
-                return Step(operator.sub, (other, p.args[0]), {}, s.out), p
+                return Step(operator.sub, (other, p.args[0]), {}, s.out, "subtract"), p
         pa = made.get(a.var) if _once(a, uses) else None
         pb = made.get(b.var) if _once(b, uses) else None
         if (pa is not None and pb is not None and pa.fn is _scatter_impl and pb.fn is _scatter_impl
                 and pa.args[2] == pb.args[2] and not pa.kwargs and not pb.kwargs):
-            return Step(_scatter2, (pa.args[0], pa.args[1], pb.args[0], pb.args[1], pa.args[2]), {}, s.out), (pa, pb)
+            return Step(_scatter2, (pa.args[0], pa.args[1], pb.args[0], pb.args[1], pa.args[2]), {}, s.out, "scatter_add2"), (pa, pb)
         return None
     if fn in _SUB:
         p = made.get(b.var) if _once(b, uses) else None
         if p is not None and p.fn in _NEG:                   # o - (-a) = o + a
-            return Step(operator.add, (a, p.args[0]), {}, s.out), p
+            return Step(operator.add, (a, p.args[0]), {}, s.out, "add"), p
     return None
 
 
