@@ -98,8 +98,8 @@ def eye_chunk(n, start, k, shape, dtype):
 
 def float_dtype(x):
     """The dtype of derivatives with respect to ``x``: its own if floating point, else float64."""
-    b = np.asarray(base_value(x))
-    return b.dtype if b.dtype.kind == "f" else np.float64
+    dt = dtype_of(x)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
 
 
 # ----------------------------------------------------------------------------------------------------------------
