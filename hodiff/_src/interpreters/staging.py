@@ -42,11 +42,12 @@ class Step:
     """``out = fn(*args, **kwargs)``; ``args`` and ``kwargs`` hold :class:`Ref` where a variable goes (also inside
     lists and tuples), constants elsewhere."""
 
-    __slots__ = ("args", "fn", "kwargs", "name", "out")
+    __slots__ = ("args", "fn", "kwargs", "meta", "name", "out")
 
-    def __init__(self, fn, args, kwargs, out, name=None):
+    def __init__(self, fn, args, kwargs, out, name=None, meta=None):
         self.fn, self.args, self.kwargs, self.out = fn, args, kwargs, out
         self.name = name or getattr(fn, "__name__", "fn")     # for the listing: the primitive's name
+        self.meta = meta          # (shape, dtype) of the recorded result when it was an array
 
 
 class Guard:
@@ -125,7 +126,8 @@ class StageTrace(Trace):
     def _result(self, fn, tmpl, kwargs, ans, name=None):
         """Record ``fn`` and wrap its result as staged values (arrays), or guard it (any other Python value)."""
         out = self._new(ans)
-        self.steps.append(Step(fn, tmpl, kwargs, out._ref.var, name))
+        meta = (ans.shape, ans.dtype) if type(ans) is np.ndarray else None
+        self.steps.append(Step(fn, tmpl, kwargs, out._ref.var, name, meta))
         if isinstance(ans, (np.ndarray, np.generic)):
             return out
         if type(ans) in (tuple, list) and ans and all(isinstance(a, (np.ndarray, np.generic)) for a in ans):

@@ -146,7 +146,8 @@ class Jitted:
                     out = prog.run(leaves)
                 except Miss:
                     continue
-                except Exception:   # noqa: BLE001 - the eager call gives the true result or the true error
+                except Exception as e:   # noqa: BLE001 - the eager call gives the true result or the true error
+                    self.fallback_reason = f"the program raised {type(e).__name__}: {e}; this call ran eagerly"
                     return self.fn(*args, **kwargs)
                 self.fallback_reason = None
                 return out

@@ -21,7 +21,8 @@ import numpy as np
 
 from ..core.pytree import unflatten
 from ..interpreters.staging import Guard, Ref, Staged
-from .program_opt import simplify
+from .program_opt import matmul_impl, simplify
+from .program_pool import buffers, plan
 
 __all__ = ["Miss", "Program", "build"]
 
@@ -53,6 +54,10 @@ def _own(v, inputs):
     if type(v) is np.ndarray and (v.base is not None or any(v is a for a in inputs)):
         return v.copy()
     return v
+
+
+def _copy(v):
+    return v.copy() if type(v) is np.ndarray else v
 
 
 def _refs(a, out):
@@ -131,7 +136,7 @@ class _Names:
     """Globals of the generated function: functions and constants by name (constants snapshotted once)."""
 
     def __init__(self):
-        self.globals = {"_MISS": _MISS, "_same": _same, "_own": _own}
+        self.globals = {"_MISS": _MISS, "_same": _same, "_own": _own, "_copy": _copy}
         self._ids = {}
         self._keep = []      # the originals, so that their ids stay unique while the program is built
 
@@ -226,16 +231,26 @@ def build(trace, out_leaves, out_def):
     steps = _live(trace.steps, [o.var for o in outs if type(o) is Ref])
     steps, alias = _dedupe(steps)
     outs = [_rename(o, alias) for o in outs]
-    steps = simplify(steps, [o.var for o in outs if type(o) is Ref])
+    out_vars = {o.var for o in outs if type(o) is Ref}
+    steps = simplify(steps, list(out_vars))
+    steps, slots, viewed = plan(steps, trace.inputs, out_vars, matmul_impl)
     names = _Names()
+    names.globals["_buffers"] = buffers(slots)
     params = ", ".join(f"v{v}" for v in trace.inputs)
-    body = []
+    body = ["_B = _buffers()"] if slots else []
     for s in steps:
-        body.append(_guard(s, names) if type(s) is Guard else f"v{s.out} = {_call(s, names)}")
+        if type(s) is Guard:
+            body.append(_guard(s, names))
+        elif s.meta is not None and len(s.meta) == 3:      # written into a reused buffer
+            body.append(f"v{s.out} = {_call(s, names)[:-1]}, out=_B[{s.meta[2]}])")
+        else:
+            body.append(f"v{s.out} = {_call(s, names)}")
     ins = "(" + "".join(f"v{v}, " for v in trace.inputs) + ")"
     rets = []
     for o in outs:
-        if type(o) is Ref:
+        if type(o) is Ref and o.var in viewed:
+            rets.append(f"_copy(v{o.var})")
+        elif type(o) is Ref:
             rets.append(f"_own(v{o.var}, {ins})")
         elif type(o) is np.ndarray:
             rets.append(f"{names.const(o)}.copy()")

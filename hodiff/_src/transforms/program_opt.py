@@ -16,8 +16,29 @@ import numpy as np
 
 from ..core.engine import PRIMITIVES
 from ..interpreters.staging import Guard, Ref, Step
+from ..table.contractions import selector_start
 
 _scatter_impl = PRIMITIVES["scatter_add"].impl     # zeros of a shape with g added at idx
+matmul_impl = PRIMITIVES["matmul"].impl
+
+
+def _select_rows(a, b, start):
+    """``a @ b`` for ``a`` rows ``start..`` of the identity (``mark_selector``): the rows of ``b``, as ``matmul``
+    itself gives them."""
+    if b.ndim in (1, 2) and b.shape[0] == a.shape[1]:
+        return np.array(b[start:start + a.shape[0]], dtype=np.result_type(a, b))
+    return np.matmul(a, b)
+
+
+def _selectors(steps):
+    """Products with an identity block registered by ``mark_selector`` (its constant is copied into the program,
+    which would lose the mark) become the row selection ``matmul`` makes of them."""
+    for k, s in enumerate(steps):
+        if type(s) is Step and s.fn is matmul_impl and len(s.args) == 2 and not s.kwargs:
+            start = selector_start(s.args[0])
+            if start is not None and type(s.args[1]) is Ref:
+                steps[k] = Step(_select_rows, (s.args[0], s.args[1], start), {}, s.out, "select_rows", s.meta)
+    return steps
 
 __all__ = ["simplify"]
 
@@ -79,11 +100,11 @@ def _rewrite(s, made, uses):
         if p is not None and p.fn in _MUL and not p.kwargs:
             a, b = p.args
             if _scalar(b):                                   # -(a * c) = a * (-c)
-                return Step(p.fn, (a, -b), {}, s.out, p.name), p
+                return Step(p.fn, (a, -b), {}, s.out, p.name, s.meta), p
             if _scalar(a):
-                return Step(p.fn, (-a, b), {}, s.out, p.name), p
+                return Step(p.fn, (-a, b), {}, s.out, p.name, s.meta), p
         if p is not None and p.fn in _NEG:                   # -(-a) = a (as a copy: the value is fresh)
-            return Step(np.positive, (p.args[0],), {}, s.out, "copy"), p
+            return Step(np.positive, (p.args[0],), {}, s.out, "copy", s.meta), p
         return None
     if len(args) != 2:
         return None
@@ -92,23 +113,23 @@ def _rewrite(s, made, uses):
         for u, k, flip in ((a, b, False), (b, a, True)):
             p = made.get(u.var) if _scalar(k) and _once(u, uses) else None
             if p is not None and p.fn in _NEG:               # (-a) * c = a * (-c)
-                return Step(fn, (-k, p.args[0]) if flip else (p.args[0], -k), {}, s.out, s.name), p
+                return Step(fn, (-k, p.args[0]) if flip else (p.args[0], -k), {}, s.out, s.name, s.meta), p
         return None
     if fn in _ADD:
         for u, other in ((b, a), (a, b)):
             p = made.get(u.var) if _once(u, uses) else None
             if p is not None and p.fn in _NEG:               # o + (-a) = o - a
-                return Step(operator.sub, (other, p.args[0]), {}, s.out, "subtract"), p
+                return Step(operator.sub, (other, p.args[0]), {}, s.out, "subtract", s.meta), p
         pa = made.get(a.var) if _once(a, uses) else None
         pb = made.get(b.var) if _once(b, uses) else None
         if (pa is not None and pb is not None and pa.fn is _scatter_impl and pb.fn is _scatter_impl
                 and pa.args[2] == pb.args[2] and not pa.kwargs and not pb.kwargs):
-            return Step(_scatter2, (pa.args[0], pa.args[1], pb.args[0], pb.args[1], pa.args[2]), {}, s.out, "scatter_add2"), (pa, pb)
+            return Step(_scatter2, (pa.args[0], pa.args[1], pb.args[0], pb.args[1], pa.args[2]), {}, s.out, "scatter_add2", s.meta), (pa, pb)
         return None
     if fn in _SUB:
         p = made.get(b.var) if _once(b, uses) else None
         if p is not None and p.fn in _NEG:                   # o - (-a) = o + a
-            return Step(operator.add, (a, p.args[0]), {}, s.out, "add"), p
+            return Step(operator.add, (a, p.args[0]), {}, s.out, "add", s.meta), p
     return None
 
 
@@ -123,7 +144,7 @@ def _normalise(steps):
 
 def simplify(steps, roots):
     """``steps`` rewritten to fewer passes over the data, with the same numbers; ``roots`` are the output variables."""
-    steps = _normalise(steps)
+    steps = _selectors(_normalise(steps))
     while True:
         uses = _uses(steps, roots)
         made = {s.out: s for s in steps if type(s) is Step}
