@@ -211,3 +211,28 @@ def test_minimize_falls_back_with_the_reason():
     res = hd.optimize.minimize(f, np.zeros(3), method="BFGS")
     assert res.success and np.allclose(res.x, 1.0, atol=1e-4) and res.n_value_and_grad > 8
     assert "max_paths" in res.compile_fallback
+
+
+def test_results_never_share_the_reused_buffers():
+    # large enough for the temporaries to be written into buffers kept between calls (program_pool.MIN_POOLED)
+    f = hd.jit(lambda x: ((np.sin(x) * 2.0).reshape(-1, 2), (x * x).T, np.tanh(x) + 1.0))
+    x = np.linspace(0.0, 1.0, 20000).reshape(100, 200)
+    f(x)
+    first = f(x)
+    kept = [np.copy(a) for a in first]
+    f(x + 1.0)                                  # a later call writes its temporaries again
+    for a, b in zip(first, kept):
+        assert np.array_equal(a, b)
+    assert f.fallback_reason is None
+
+
+def test_large_hvp_replay_matches_eager_with_reused_buffers():
+    rng = np.random.default_rng(5)
+    x, v = rng.normal(size=30000), rng.normal(size=30000)
+    h = hd.jit(lambda x, v: hd.hvp(rosen, x, v))
+    h(x, v)
+    for k in range(3):
+        y = x + 0.1 * k
+        assert np.array_equal(h(y, v), hd.hvp(rosen, y, v))
+        assert close(h(y, v), rosen_hvp(y, v), 1e-12)
+    assert h.fallback_reason is None
