@@ -20,7 +20,7 @@ import re
 import numpy as np
 
 from ..core.pytree import unflatten
-from ..interpreters.staging import Guard, Ref, Staged
+from ..interpreters.staging import Guard, Ref, Staged, Step
 from .program_opt import matmul_impl, simplify
 from .program_pool import buffers, plan
 
@@ -135,7 +135,8 @@ def _dedupe(steps):
 class _Names:
     """Globals of the generated function: functions and constants by name (constants snapshotted once)."""
 
-    def __init__(self):
+    def __init__(self, snapshot=True):
+        self.snapshot = snapshot
         self.globals = {"_MISS": _MISS, "_same": _same, "_own": _own, "_copy": _copy}
         self._ids = {}
         self._keep = []      # the originals, so that their ids stay unique while the program is built
@@ -152,7 +153,7 @@ class _Names:
                                     or re.fullmatch(r"[vcekr][0-9]+", base)) else f"{base}_{len(self._ids)}"
             self._ids[id(c)] = name
             self._keep.append(c)
-            self.globals[name] = np.array(c, copy=True) if type(c) is np.ndarray else c
+            self.globals[name] = np.array(c, copy=True) if self.snapshot and type(c) is np.ndarray else c
         return name
 
 
@@ -262,3 +263,52 @@ def build(trace, out_leaves, out_def):
     scope = dict(names.globals)
     exec(code, scope)   # noqa: S102 - the source is generated above from recorded steps, never from user text
     return Program(scope["program"], source, [s for s in steps if type(s) is Guard], out_def)
+
+
+def compile_linear(lp, tangents):
+    """Generated code for a recorded linear map (``interpreters/linearize.py``'s ``LinearProgram``, the tangent
+    sweep ``hessian_operator`` replays), built while replaying it once on ``tangents``.
+
+    Returns ``(fn, result)``: ``fn(*tangents)`` gives what ``lp(*tangents)`` gives (same numpy calls, exact
+    rewrites, temporaries in reused per-thread buffers), and ``result`` is this replay's."""
+    n_in = len(tangents)
+    vals = [None] * lp._n_slots
+    vals[:n_in] = tangents
+    steps = []
+    for prim, impl, args, params, subs, out, _free in lp._steps:
+        a = list(args)
+        t = list(args)
+        for i, s in subs:
+            a[i] = vals[s]
+            t[i] = Ref(s)
+        ans = vals[out] = impl(*a, **params)
+        meta = (ans.shape, ans.dtype) if type(ans) is np.ndarray else None
+        steps.append(Step(impl, tuple(t), dict(params), out, prim.name, meta))
+    result = lp._result(vals, tangents)
+    outs = [o[1] for o in lp._outputs if o[0] == "slot"]
+    steps = simplify(steps, outs)
+    steps, slots, viewed = plan(steps, list(range(n_in)), set(outs), matmul_impl)
+    names = _Names(snapshot=False)      # the linear program's constants are its own copies already
+    names.globals["_buffers"] = buffers(slots)
+    body = ["_B = _buffers()"] if slots else []
+    for s in steps:
+        if s.meta is not None and len(s.meta) == 3:
+            body.append(f"v{s.out} = {_call(s, names)[:-1]}, out=_B[{s.meta[2]}])")
+        else:
+            body.append(f"v{s.out} = {_call(s, names)}")
+    ins = "(" + "".join(f"v{v}, " for v in range(n_in)) + ")"
+    rets = []
+    for o in lp._outputs:
+        if o[0] == "slot":
+            rets.append(f"_copy(v{o[1]})" if o[1] in viewed else f"_own(v{o[1]}, {ins})")
+        elif o[0] == "const":
+            rets.append(f"{names.const(o[1])}.copy()")
+        else:
+            rets.append("None")
+    body.append("return [" + ", ".join(rets) + "]")
+    source = f"def linear_program({', '.join(f'v{v}' for v in range(n_in))}):\n" + "".join(f"    {x}\n" for x in body)
+    scope = dict(names.globals)
+    exec(compile(source, "<hodiff linear program>", "exec"), scope)   # noqa: S102 - generated from recorded steps
+    fn = scope["linear_program"]
+    fn.source = source
+    return fn, result
