@@ -27,6 +27,10 @@ from .program_pool import buffers, plan
 __all__ = ["Miss", "Program", "build"]
 
 
+#: The replay that compiles a program's generated code; the replays before it loop over the steps.
+COMPILE_AT = 2
+
+
 class Miss(Exception):
     """A guard of the program got a different answer: the arguments take another path through the function."""
 
@@ -141,6 +145,11 @@ class _Names:
         self._ids = {}
         self._keep = []      # the originals, so that their ids stay unique while the program is built
 
+    def value(self, c):
+        """What the program holds for the constant ``c`` (its snapshot, if it was named)."""
+        name = self._ids.get(id(c))
+        return c if name is None else self.globals[name]
+
     def const(self, c, prefix="c", label=None):
         if type(c) in (int, bool, type(None)) or (type(c) is float and c == c and abs(c) != float("inf")):
             return repr(c)
@@ -201,15 +210,31 @@ class Program:
         the same point there.
     """
 
-    def __init__(self, fn, source, guards, out_def):
+    def __init__(self, fn, source, guards, out_def, scope=None):
         self._fn = fn
         self.source = source
         self.guards = guards
         self.whole = [g.where for g in guards if g.kind == "whole value"]
         self._out_def = out_def
+        self._scope = scope          # set until the generated code is compiled (at the second replay)
+        self._runs = 0
 
     def run(self, leaves):
+        if self._scope is not None:
+            self._runs += 1
+            if self._runs >= COMPILE_AT:
+                self.compile()
         return unflatten(self._out_def, self._fn(*leaves))
+
+    def compile(self):
+        """Compile the generated code (done by the second replay; a program replayed once never pays for it)."""
+        scope = self._scope
+        if scope is None:
+            return
+        scope = dict(scope)
+        exec(compile(self.source, "<hodiff.jit program>", "exec"), scope)   # noqa: S102 - generated from steps
+        self._fn = scope["program"]
+        self._scope = None
 
     def __str__(self):
         lines = [self.source.rstrip()]
@@ -259,10 +284,74 @@ def build(trace, out_leaves, out_def):
             rets.append(names.const(o))
     body.append("return [" + ", ".join(rets) + "]")
     source = f"def program({params}):\n" + "".join(f"    {line}\n" for line in body)
-    code = compile(source, "<hodiff.jit program>", "exec")
-    scope = dict(names.globals)
-    exec(code, scope)   # noqa: S102 - the source is generated above from recorded steps, never from user text
-    return Program(scope["program"], source, [s for s in steps if type(s) is Guard], out_def)
+    first = _interpreter(steps, trace.inputs, outs, viewed, names)
+    return Program(first, source, [s for s in steps if type(s) is Guard], out_def, dict(names.globals))
+
+
+def _spec(a, names):
+    """How the interpreter finds an argument: (0, var), (1, constant), (2, list or tuple, parts)."""
+    if type(a) is Ref:
+        return (0, a.var)
+    if type(a) in (list, tuple):      # rebuilt at each replay from its (snapshotted) parts
+        return (2, type(a), tuple(_spec(b, names) for b in a))
+    return (1, names.value(a))
+
+
+def _get(sp, V):
+    k = sp[0]
+    if k == 0:
+        return V[sp[1]]
+    if k == 1:
+        return sp[1]
+    return sp[1](_get(b, V) for b in sp[2])
+
+
+def _interpreter(steps, inputs, outs, viewed, names):
+    """The program's first replays: a loop over the steps (compiling the generated code costs more than one
+    replay of a long program, so it waits until the program is replayed again, see :class:`Program`)."""
+    ops = []
+    for s in steps:
+        if type(s) is Guard:
+            ops.append((None, s.var, s.kind, s.read, s.expected))
+        else:
+            slot = s.meta[2] if s.meta is not None and len(s.meta) == 3 else None
+            ops.append((s.fn, tuple(_spec(a, names) for a in s.args),
+                        {k: _spec(v, names) for k, v in s.kwargs.items()}, s.out, slot))
+    rets = []
+    for o in outs:
+        if type(o) is Ref:
+            rets.append((0 if o.var in viewed else 1, o.var))
+        else:
+            rets.append((2, names.value(o)))
+    get_buffers = names.globals["_buffers"]
+
+    def run(*leaves):
+        V = dict(zip(inputs, leaves))
+        B = get_buffers()
+        for fn, a, kw, out, slot in ops:
+            if fn is None:                                   # a guard
+                v = V[a]
+                if kw == "bool" and type(slot) is bool:
+                    if bool(v) is not slot:
+                        raise _MISS
+                elif not _same(out(v), slot):
+                    raise _MISS
+                continue
+            args = [_get(x, V) for x in a]
+            kws = {k: _get(x, V) for k, x in kw.items()}
+            if slot is not None:
+                kws["out"] = B[slot]
+            V[out] = fn(*args, **kws)
+        res = []
+        for kind, x in rets:
+            if kind == 0:
+                res.append(_copy(V[x]))
+            elif kind == 1:
+                res.append(_own(V[x], leaves))
+            else:
+                res.append(x.copy() if type(x) is np.ndarray else x)
+        return res
+    return run
 
 
 def compile_linear(lp, tangents):

@@ -16,6 +16,7 @@ The numbers are those of the same ufunc without ``out=``.
 """
 from __future__ import annotations
 
+import math
 import operator
 import threading
 
@@ -75,7 +76,7 @@ def plan(steps, inputs, outputs, matmul_impl):
         u = _ufunc(s, matmul_impl)
         meta = s.meta
         if (u is not None and meta is not None and s.out not in outputs and meta[1].kind in "fc"
-                and int(np.prod(meta[0], dtype=np.int64)) >= MIN_POOLED):
+                and math.prod(meta[0]) >= MIN_POOLED):
             pooled[s.out] = u
             roots[s.out] = {s.out}
         else:          # may be a view of any array it was given
