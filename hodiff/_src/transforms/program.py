@@ -106,6 +106,8 @@ def _key(a, alias):
 
 
 def _rename(a, alias):
+    if not alias:
+        return a
     if type(a) is Ref:
         v = alias.get(a.var)
         return a if v is None else Ref(v)

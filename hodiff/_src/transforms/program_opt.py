@@ -145,6 +145,8 @@ def _normalise(steps):
 def simplify(steps, roots):
     """``steps`` rewritten to fewer passes over the data, with the same numbers; ``roots`` are the output variables."""
     steps = _selectors(_normalise(steps))
+    if not any(type(s) is Step and (s.fn in _NEG or s.fn is _scatter_impl) for s in steps):
+        return steps               # every rewrite below starts from a negation or a scatter
     while True:
         uses = _uses(steps, roots)
         made = {s.out: s for s in steps if type(s) is Step}

@@ -62,6 +62,8 @@ def plan(steps, inputs, outputs, matmul_impl):
     """``(steps, slots, pooled outputs)``: ``steps`` with the pooled ones marked (``step.meta`` gets a third entry,
     the slot), ``slots`` the ``(shape, dtype)`` of each buffer, and the output variables that may be views of a
     buffer (to be copied)."""
+    if not any(type(s) is Step and s.meta is not None and math.prod(s.meta[0]) >= MIN_POOLED for s in steps):
+        return steps, [], set()     # nothing large enough to pool (scalar programs): no plan to make
     end = float("inf")
     last: dict[int, float] = {v: end for v in outputs}
     for k, s in enumerate(steps):
