@@ -53,9 +53,22 @@ def _same(a, b):
         return False
 
 
-def _own(v, inputs):
-    """The output ``v``, copied when it shares memory with an argument or a constant of the program."""
-    if type(v) is np.ndarray and (v.base is not None or any(v is a for a in inputs)):
+def _own(v, inputs, consts=()):
+    """The output ``v``, copied when it shares memory with an argument or a constant of the program (a view of
+    a temporary of this call is the caller's already)."""
+    if type(v) is not np.ndarray:
+        return v
+    root = v
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    for a in inputs:
+        if type(a) is np.ndarray:
+            r = a
+            while isinstance(r.base, np.ndarray):
+                r = r.base
+            if r is root:
+                return v.copy()
+    if id(root) in consts:
         return v.copy()
     return v
 
@@ -279,13 +292,14 @@ def build(trace, out_leaves, out_def):
         if type(o) is Ref and o.var in viewed:
             rets.append(f"_copy(v{o.var})")
         elif type(o) is Ref:
-            rets.append(f"_own(v{o.var}, {ins})")
+            rets.append(f"_own(v{o.var}, {ins}, _CONSTS)")
         elif type(o) is np.ndarray:
             rets.append(f"{names.const(o)}.copy()")
         else:
             rets.append(names.const(o))
     body.append("return [" + ", ".join(rets) + "]")
     source = f"def program({params}):\n" + "".join(f"    {line}\n" for line in body)
+    names.globals["_CONSTS"] = frozenset(id(c) for c in names.globals.values() if type(c) is np.ndarray)
     first = _interpreter(steps, trace.inputs, outs, viewed, names)
     return Program(first, source, [s for s in steps if type(s) is Guard], out_def, dict(names.globals))
 
@@ -326,6 +340,7 @@ def _interpreter(steps, inputs, outs, viewed, names):
         else:
             rets.append((2, names.value(o)))
     get_buffers = names.globals["_buffers"]
+    consts = names.globals["_CONSTS"]
 
     def run(*leaves):
         V = dict(zip(inputs, leaves))
@@ -349,7 +364,7 @@ def _interpreter(steps, inputs, outs, viewed, names):
             if kind == 0:
                 res.append(_copy(V[x]))
             elif kind == 1:
-                res.append(_own(V[x], leaves))
+                res.append(_own(V[x], leaves, consts))
             else:
                 res.append(x.copy() if type(x) is np.ndarray else x)
         return res

@@ -10,7 +10,7 @@ buffers (``out=``) that stay allocated between calls:
 * two temporaries share a buffer only when their lives do not overlap, where a life lasts until the last use of
   every value that may be a view of it (a reshape, a slice, a transpose: any step that is not itself writing into a
   buffer is assumed to possibly return a view of its array arguments);
-* outputs never live in a buffer, and an output that may be a view of one is copied before it is returned.
+* outputs never live in a buffer, nor do temporaries an output may be a view of.
 
 The numbers are those of the same ufunc without ``out=``.
 """
@@ -86,10 +86,15 @@ def plan(steps, inputs, outputs, matmul_impl):
             for v in _refs(s.args, []) + [r for v in s.kwargs.values() for r in _refs(v, [])]:
                 rs |= roots.get(v, set())
             roots[s.out] = rs
+    # a buffer that an output may be a view of would have to be copied out at every call: leave it fresh instead
+    for v in outputs:
+        for p in roots.get(v, ()):
+            pooled.pop(p, None)
     life = {p: last.get(p, -1) for p in pooled}
     for v, rs in roots.items():
         for p in rs:
-            life[p] = max(life[p], last.get(v, -1))
+            if p in life:
+                life[p] = max(life[p], last.get(v, -1))
     slots: list[tuple] = []
     free: dict[tuple, list[int]] = {}
     release: dict[float, list[tuple]] = {}
@@ -108,7 +113,7 @@ def plan(steps, inputs, outputs, matmul_impl):
         out.append(s)
         for key, slot in release.pop(k, ()):
             free.setdefault(key, []).append(slot)
-    viewed = {v for v, rs in roots.items() if rs and v in outputs}
+    viewed = {v for v in outputs if any(p in pooled for p in roots.get(v, ()))}   # empty: kept as a check
     return out, slots, viewed
 
 
