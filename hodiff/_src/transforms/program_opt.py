@@ -40,7 +40,7 @@ def _selectors(steps):
                 steps[k] = Step(_select_rows, (s.args[0], s.args[1], start), {}, s.out, "select_rows", s.meta)
     return steps
 
-__all__ = ["simplify"]
+__all__ = ["matmul_impl", "scatter2", "simplify"]
 
 _NEG = {operator.neg, np.negative}
 _MUL = {operator.mul, np.multiply}
@@ -53,7 +53,7 @@ def _scalar(c):
     return type(c) in (float, int) or (isinstance(c, np.floating) and not isinstance(c, np.ndarray))
 
 
-def _scatter2(g1, idx1, g2, idx2, shape):
+def scatter2(g1, idx1, g2, idx2, shape):
     """``scatter(g1, idx1) + scatter(g2, idx2)`` into one array (the second added, so overlaps still sum)."""
     z = _scatter_impl(g1, idx1, shape)
     if z.dtype != np.result_type(z, g2):
@@ -124,7 +124,7 @@ def _rewrite(s, made, uses):
         pb = made.get(b.var) if _once(b, uses) else None
         if (pa is not None and pb is not None and pa.fn is _scatter_impl and pb.fn is _scatter_impl
                 and pa.args[2] == pb.args[2] and not pa.kwargs and not pb.kwargs):
-            return Step(_scatter2, (pa.args[0], pa.args[1], pb.args[0], pb.args[1], pa.args[2]), {}, s.out, "scatter_add2", s.meta), (pa, pb)
+            return Step(scatter2, (pa.args[0], pa.args[1], pb.args[0], pb.args[1], pa.args[2]), {}, s.out, "scatter_add2", s.meta), (pa, pb)
         return None
     if fn in _SUB:
         p = made.get(b.var) if _once(b, uses) else None

@@ -22,7 +22,13 @@ import threading
 
 import numpy as np
 
+from ..core.engine import PRIMITIVES
 from ..interpreters.staging import Guard, Ref, Step
+from .program_opt import scatter2
+
+# Steps known to return a new array (never a view of an argument): what they read may be a reused buffer even
+# when their result is an output.
+_FRESH = {PRIMITIVES["scatter_add"].impl, scatter2}
 
 __all__ = ["MIN_POOLED", "plan"]
 
@@ -81,6 +87,8 @@ def plan(steps, inputs, outputs, matmul_impl):
                 and math.prod(meta[0]) >= MIN_POOLED):
             pooled[s.out] = u
             roots[s.out] = {s.out}
+        elif s.fn in _FRESH:
+            roots[s.out] = set()
         else:          # may be a view of any array it was given
             rs = set()
             for v in _refs(s.args, []) + [r for v in s.kwargs.values() for r in _refs(v, [])]:
