@@ -293,3 +293,15 @@ def test_realistic_programs_replayed_equal_eager(case):
             for a, b in zip(hd.tree.leaves(compiled(x)), hd.tree.leaves(eager(x))):
                 assert close(a, b), name
             assert compiled.fallback_reason is None, (name, compiled.fallback_reason)
+
+
+def test_the_cost_analysis_sees_the_work_of_a_compiled_function():
+    from hodiff.cost._instrument import counting
+    g = hd.jit(hd.grad(lambda x: np.sum(np.sin(x) * x)))
+    x = np.linspace(0.1, 1.0, 5)
+    g(x)
+    g(x)                                   # compiled from here on
+    with counting() as c:
+        assert close(g(x), np.sin(x) + x * np.cos(x))
+    assert "cost analysis" in g.fallback_reason
+    assert c.ops["sin"] >= 1 and c.ops["cos"] >= 1 and c.sweeps == 1

@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..core.engine import Box, opened
+from ..core.events import PRIMITIVE_RAN
 from ..core.pytree import flatten, unflatten
 from ..interpreters.staging import StageTrace, Staged
 from .program import Miss, Program, build
@@ -132,6 +133,9 @@ class Jitted:
         return args, kwargs
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if PRIMITIVE_RAN:   # the cost analysis is counting primitives: it must see the work, so run it
+            self.fallback_reason = "the cost analysis (hd.cost) is counting: ran eagerly"
+            return self.fn(*args, **kwargs)
         prep = self._prepare(args, kwargs)
         if prep is None:    # inside another transform: the recording would not see its derivatives
             return self.fn(*args, **kwargs)
