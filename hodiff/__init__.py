@@ -19,6 +19,7 @@ from ._src.interpreters.forward import Dual
 from ._src.transforms.functional import grad, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 from ._src.transforms.hessians import hessian, hessian_chunks
 from ._src.transforms.linearize import linearize
+from ._src.transforms.jit import Jitted, jit
 from ._src.core.modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._src.numpy.namespace import *
 from ._src.transforms.hessian_operator import hessian_operator
@@ -45,6 +46,7 @@ __all__ = [
     "EscapedBoxError",
     "HodiffError",
     "Jet",
+    "Jitted",
     "PRIMITIVES",
     "Primitive",
     "Tensor",
@@ -125,6 +127,7 @@ __all__ = [
     "jacfwd",
     "jacobian",
     "jacrev",
+    "jit",
     "jvp",
     "kron",
     "linalg",

@@ -24,6 +24,7 @@ from ._src.transforms.functional import hvp as _hvp
 from ._src.transforms.functional import value_and_grad as _value_and_grad
 from ._src.transforms.hessians import hessian as _hessian
 from ._src.transforms.hessian_operator import HessianOperator
+from ._src.transforms.jit import jit as _jit
 from . import tree as _tree
 
 __all__ = ["minimize"]
@@ -66,13 +67,16 @@ class Objective:
         of the gradient, Hessian-vector products and dense Hessians computed.
     """
 
-    def __init__(self, f, shape, args=(), hvp_mode="operator", cache_size=4, value_only=False):
+    def __init__(self, f, shape, args=(), hvp_mode="operator", cache_size=4, value_only=False, compiled=True):
         self.f = f
         self.value_only = value_only
         self.shape = tuple(shape)
         self.args = tuple(args)
         self.hvp_mode = hvp_mode
         self._vg = _value_and_grad(f)
+        # compiled replay (hd.jit): f's extra arguments are held fixed, so they are constants of the programs
+        self._jvg = _jit(_Fixed(_value_and_grad(f), self.args)) if compiled else None
+        self._jhvp = _jit(_FixedHvp(f, self.args)) if compiled else None
         self._cache = OrderedDict()
         self._cache_size = max(1, int(cache_size))
         self.n_value = self.n_value_and_grad = self.n_linearize = self.n_hessp = self.n_hess = 0
@@ -98,7 +102,10 @@ class Objective:
             self.n_value += 1
             return
         if e.grad is None:
-            val, g = self._vg(self._point(z), *self.args)
+            if self._jvg is not None:
+                val, g = self._jvg(self._point(z))
+            else:
+                val, g = self._vg(self._point(z), *self.args)
             e.value = _scalar(val)
             e.grad = np.array(g, dtype=np.float64).reshape(-1)
             self.n_value_and_grad += 1
@@ -125,6 +132,9 @@ class Objective:
     def hessp(self, z, p):
         p = np.asarray(p, dtype=np.float64)
         self.n_hessp += 1
+        if self._jhvp is not None and self._jhvp.fallback_reason is None:
+            # compiled forward-over-reverse: cheaper per product than linearizing at each new point
+            return np.asarray(self._jhvp(self._point(z), p.reshape(self.shape)), dtype=np.float64).reshape(-1)
         if self.hvp_mode == "hvp":                   # a fresh forward-over-reverse pass per product
             return np.asarray(_hvp(lambda x: self.f(x, *self.args), self._point(z), p.reshape(self.shape)),
                               dtype=np.float64).reshape(-1)
@@ -139,6 +149,13 @@ class Objective:
                 e.grad = np.array(op.grad, dtype=np.float64).reshape(-1)
         return out
 
+    def fallback_reason(self):
+        """Why the compiled programs were not used (None: they were, or compilation was not asked for)."""
+        for j in (self._jvg, self._jhvp):
+            if j is not None and j.fallback_reason is not None:
+                return j.fallback_reason
+        return None
+
     def hess(self, z):
         e, z = self._entry(z)
         if e.H is None:
@@ -146,6 +163,26 @@ class Objective:
             e.H = np.asarray(_hessian(self.f)(self._point(z), *self.args), dtype=np.float64).reshape(n, n)
             self.n_hess += 1
         return e.H.copy()
+
+
+class _Fixed:
+    """``fn(x, *args)`` with ``args`` held fixed: the function ``minimize`` compiles."""
+
+    def __init__(self, fn, args):
+        self.fn, self.args = fn, args
+
+    def __call__(self, x):
+        return self.fn(x, *self.args)
+
+
+class _FixedHvp:
+    """``(x, v) -> H(x) v`` of ``f(x, *args)``, by forward-over-reverse."""
+
+    def __init__(self, f, args):
+        self.f, self.args = f, args
+
+    def __call__(self, x, v):
+        return _hvp(lambda y: self.f(y, *self.args), x, v)
 
 
 def _flat_callback(callback, shape):
@@ -217,7 +254,7 @@ def _minimize_tree(f, x0, method, args, callback, kwargs):
 def minimize(f: Callable[..., Any], x0: Any, method: str | Callable[..., Any] = "trust-krylov", *,
              args: tuple = (), jac: Any = None, hess: Any = None, hessp: Any = None, hessian: str = "auto",
              callback: Callable[..., Any] | None = None, bounds: Any = None, cache_size: int = 4,
-             **kwargs: Any) -> _so.OptimizeResult:
+             compiled: bool = True, **kwargs: Any) -> _so.OptimizeResult:
     """Minimize the scalar function ``f`` with ``scipy.optimize.minimize``, with hodiff's exact derivatives.
 
     ``f`` is one plain numpy function; ``minimize`` hands SciPy ``fun``, ``jac`` and, for the methods that use
@@ -254,6 +291,11 @@ def minimize(f: Callable[..., Any], x0: Any, method: str | Callable[..., Any] = 
         As in SciPy, for the flattened ``x`` (a ``Bounds`` with arrays of ``x0``'s shape is flattened for you).
     cache_size : int
         How many recent points keep their value, gradient and Hessian operator.
+    compiled : bool
+        Replay compiled programs (:func:`hodiff.jit`) of the value and gradient and of the Hessian-vector
+        product: recorded at the first point, replayed at the others, with the same numbers as the eager
+        transforms. ``f`` must then be a function of ``x`` and ``args`` (see :func:`hodiff.jit`). When ``f``
+        cannot be compiled the eager transforms run, and ``result.compile_fallback`` says why.
     **kwargs
         Passed to ``scipy.optimize.minimize`` as they are: ``tol``, ``options``, ``constraints``, ...
 
@@ -263,7 +305,8 @@ def minimize(f: Callable[..., Any], x0: Any, method: str | Callable[..., Any] = 
         SciPy's result, with ``x`` (and ``jac``, or ``grad`` for ``trust-constr``) reshaped to ``x0``'s shape, and hodiff's counts of the work
         done: ``n_value`` (evaluations of ``f`` alone, for derivative-free methods), ``n_value_and_grad``
         (reverse sweeps), ``n_linearize`` (recordings of the linearized gradient),
-        ``n_hessp`` (Hessian-vector products) and ``n_hess`` (dense Hessians).
+        ``n_hessp`` (Hessian-vector products) and ``n_hess`` (dense Hessians); ``compile_fallback`` is None when
+        the compiled programs ran (or ``compiled=False``), else the reason they did not.
 
     Examples
     --------
@@ -279,7 +322,7 @@ def minimize(f: Callable[..., Any], x0: Any, method: str | Callable[..., Any] = 
     if _is_tree(x0):
         return _minimize_tree(f, x0, method, args, callback,
                               dict(jac=jac, hess=hess, hessp=hessp, hessian=hessian, bounds=bounds,
-                                   cache_size=cache_size, **kwargs))
+                                   cache_size=cache_size, compiled=compiled, **kwargs))
     x0 = np.asarray(x0)
     if x0.dtype.kind == "c":
         raise TypeError("minimize: x0 must be real")
@@ -295,7 +338,7 @@ def minimize(f: Callable[..., Any], x0: Any, method: str | Callable[..., Any] = 
     if jac is True:                                  # "fun returns the gradient too": that is what hodiff does
         jac = None
     obj = Objective(f, shape, args, hvp_mode="hvp" if mode == "hvp" else "operator", cache_size=cache_size,
-                    value_only=not (custom or meth in _USES_JAC or jac is not None))
+                    value_only=not (custom or meth in _USES_JAC or jac is not None), compiled=compiled)
 
     if jac is None and (custom or meth in _USES_JAC):
         jac = obj.jac
@@ -325,4 +368,5 @@ def minimize(f: Callable[..., Any], x0: Any, method: str | Callable[..., Any] = 
     res.n_linearize = obj.n_linearize
     res.n_hessp = obj.n_hessp
     res.n_hess = obj.n_hess
+    res.compile_fallback = obj.fallback_reason()
     return res

@@ -39,17 +39,22 @@ def _no_unused_derivative_warnings():
         yield
 
 
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("method", METHODS)
-def test_methods_converge_from_one_objective(method):
+def test_methods_converge_from_one_objective(method, compiled):
     opts = {"maxiter": 2000} if method in ("BFGS", "CG", "L-BFGS-B", "trust-constr") else None
-    res = minimize(rosen_2d, X0, method=method, options=opts, tol=1e-10)
+    res = minimize(rosen_2d, X0, method=method, options=opts, tol=1e-10, compiled=compiled)
+    assert res.compile_fallback is None
     assert res.x.shape == X0.shape
     np.testing.assert_allclose(res.x, np.ones_like(X0), atol=2e-4)
     assert (res.grad if method == "trust-constr" else res.jac).shape == X0.shape   # trust-constr: jac = constraints
     assert res.fun < 1e-8
     if method in ("trust-krylov", "trust-ncg", "Newton-CG", "trust-constr"):
         assert res.n_hessp > 0 and res.n_hess == 0
-        assert 0 < res.n_linearize <= res.n_value_and_grad + 1
+        if compiled:     # products from the compiled forward-over-reverse program: no linearization per point
+            assert res.n_linearize == 0
+        else:
+            assert 0 < res.n_linearize <= res.n_value_and_grad + 1
     elif method == "trust-exact":
         assert res.n_hess > 0 and res.n_hessp == 0
     else:
@@ -70,8 +75,8 @@ def _logged(f):
 
 @pytest.mark.parametrize("method", ["trust-krylov", "Newton-CG", "BFGS", "L-BFGS-B", "trust-exact"])
 def test_value_and_gradient_once_per_point(method):
-    g, log = _logged(rosen)
-    res = minimize(g, np.full(8, -1.0), method=method)
+    g, log = _logged(rosen)      # the log reads the numbers of x: counted eagerly (compiled=False)
+    res = minimize(g, np.full(8, -1.0), method=method, compiled=False)
     vg = [k for k, kind in log if kind == "value_and_grad"]
     assert len(vg) == len(set(vg)) == res.n_value_and_grad      # never twice at the same point
     lin = [k for k, kind in log if kind == "second"]
@@ -85,7 +90,7 @@ def test_value_and_gradient_once_per_point(method):
 def test_hessian_modes_agree():
     results = {}
     for mode in ("operator", "hvp", "dense"):
-        res = minimize(rosen, np.full(6, 0.5), method="Newton-CG", hessian=mode, tol=1e-12)
+        res = minimize(rosen, np.full(6, 0.5), method="Newton-CG", hessian=mode, tol=1e-12, compiled=False)
         np.testing.assert_allclose(res.x, np.ones(6), atol=1e-6)
         results[mode] = res
     assert results["dense"].n_hess > 0 and results["dense"].n_hessp == 0

@@ -37,6 +37,10 @@ __all__ = [
     "opened",
     "shape_of",
     "size_of",
+    "StagedBox",
+    "lower",
+    "lower_value",
+    "dtype_of",
     "unary_door",
 ]
 
@@ -339,6 +343,69 @@ def base_value(x):
     while isinstance(x, Box):
         x = x._base()
     return x
+
+
+class StagedBox(Box):
+    """Base class of the values ``hd.jit`` follows while it records a program (``interpreters/staging.py``).
+
+    A staged value is the lowest box of all while a program is recorded. Reading its number directly (through
+    :func:`base_value`, ``np.asarray``, ``bool``, ``float``) is what Python control flow and raw numpy in a rule
+    do, and the recorder must see it: such a read becomes a guard of the program. :func:`lower_value` stops at a
+    staged value instead, so code that only needs a value without derivative can hand it to :func:`lower` and stay
+    recorded.
+    """
+
+    __slots__ = ()
+
+
+def lower_value(x):
+    """Strip every box down to the plain value, or to a staged value (``hd.jit`` recording) if there is one."""
+    while isinstance(x, Box) and not isinstance(x, StagedBox):
+        x = x._base()
+    return x
+
+
+def dtype_of(x):
+    """The dtype of ``x`` (an array, a box, a Python number), without reading its numbers."""
+    v = lower_value(x)
+    d = getattr(v, "dtype", None)
+    return d if d is not None else np.asarray(v).dtype
+
+
+def _lowered(a):
+    if isinstance(a, Box):
+        return lower_value(a)
+    if type(a) in (list, tuple) and any(isinstance(b, Box) or type(b) in (list, tuple) for b in a):
+        return type(a)(_lowered(b) for b in a)
+    return a
+
+
+def _staged_in(a):
+    if isinstance(a, StagedBox):
+        return a
+    if type(a) in (list, tuple):
+        for b in a:
+            s = _staged_in(b)
+            if s is not None:
+                return s
+    return None
+
+
+def lower(fn, *args, **kwargs):
+    """``fn`` applied to the values under the boxes of ``args``: a result that carries no derivative.
+
+    The way for a rule or the numpy face to compute a mask, a sign or a comparison from a traced value: unlike
+    ``fn(base_value(x))``, the call is recorded when ``hd.jit`` is recording (the result is then a staged value),
+    so the mask is recomputed when the program runs at another point instead of being frozen in it.
+    """
+    args = [_lowered(a) for a in args]
+    if kwargs:
+        kwargs = {k: _lowered(v) for k, v in kwargs.items()}
+    for a in (*args, *kwargs.values()):
+        s = _staged_in(a)
+        if s is not None:
+            return s._trace.call(fn, args, kwargs)
+    return fn(*args, **kwargs)
 
 
 def shape_of(x):

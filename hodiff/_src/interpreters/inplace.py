@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import table as P
 from ..core import modes as _modes
-from ..core.engine import Box, base_value, shape_of
+from ..core.engine import dtype_of, Box, base_value, shape_of
 
 __all__ = ["adopt", "assign", "index_put", "plain_index", "setitem", "share"]
 
@@ -140,12 +140,12 @@ def setitem(t: Any, idx: Any, value: Any) -> None:
         raise RuntimeError(
             "item assignment into a leaf tensor that requires grad is not allowed while gradients are "
             "recorded (as in PyTorch): do it inside `with hd.no_grad():`, or assign into a copy (x.clone())")
-    dtype = np.asarray(base_value(t._value)).dtype
+    dtype = dtype_of(t._value)
     if dtype.kind not in "fc":
         raise TypeError(f"cannot assign a value that carries a derivative into a tensor of dtype {dtype}: "
                         "it cannot hold one. Make the tensor floating-point first (x.astype(float))")
     r = index_put(t, idx, value, dtype)
-    rdtype = np.asarray(base_value(r)).dtype
+    rdtype = dtype_of(r)
     if rdtype != dtype:
         raise TypeError(f"assigning a {rdtype} value that carries a derivative into a {dtype} tensor would "
                         "change its dtype; give both the same dtype")

@@ -135,6 +135,10 @@ class LinearProgram:
                 vals[out] = impl(*a, **params)
                 for s in free:
                     vals[s] = None
+        return self._result(vals, tangents)
+
+    def _result(self, vals, tangents):
+        """The outputs of a replay from its slot values."""
         res = []
         for o in self._outputs:
             kind = o[0]

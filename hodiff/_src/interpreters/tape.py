@@ -11,7 +11,7 @@ import weakref
 
 import numpy as np
 
-from ..core.engine import base_value, shape_of
+from ..core.engine import lower_value, shape_of
 
 __all__ = ["Node", "Unsaved", "leaf_node"]
 
@@ -62,7 +62,7 @@ class Unsaved:
     @classmethod
     def of(cls, value):
         """The shape and dtype of any value (a box, a scalar, an array)."""
-        b = base_value(value)     # every box is shaped like the plain value underneath
+        b = lower_value(value)    # every box is shaped like the value underneath (a staged one is read as such)
         return cls(tuple(shape_of(b)), getattr(b, "dtype", None))
 
     @property

@@ -18,9 +18,14 @@ from . import more as X
 from . import reductions as R
 from . import namespace as N
 from . import shape as S
-from ..core.engine import base_value, shape_of
+from ..core.engine import StagedBox, lower_value, shape_of
 
 _UFUNCS = D.HANDLED_UFUNCS
+
+
+def _item(v, *args):
+    """A plain Python scalar from a value without boxes, or from a staged value (which records a guard)."""
+    return v.item(*args) if isinstance(v, StagedBox) else np.asarray(v).item(*args)
 
 
 def _rev(fn):
@@ -99,7 +104,7 @@ class ArrayOps:
 
     # conversions: to plain Python values (used by control flow), never to arrays silently
     def __bool__(self):
-        return bool(base_value(self))
+        return bool(lower_value(self))   # a staged value (``hd.jit``) records the branch taken
 
     def __float__(self):
         return float(self._plain_scalar("float"))
@@ -110,10 +115,10 @@ class ArrayOps:
     def _plain_scalar(self, what):
         if self._const_maker() is None:   # a value traced by a transform: converting it would drop the derivative
             raise C.conversion_error(f"{what}()", sys._getframe(2))
-        return np.asarray(base_value(self)).item()
+        return _item(lower_value(self))
 
     def __index__(self):
-        return base_value(self).__index__()
+        return lower_value(self).__index__()
 
     def item(self, *args):
         """The value as a Python scalar, without derivative: the explicit way to leave differentiation.
@@ -125,11 +130,12 @@ class ArrayOps:
             entry, _ = C.library_caller(sys._getframe(1))
             if entry is not None:
                 raise C.conversion_error(".item()", sys._getframe(1))
-        return np.asarray(base_value(self)).item(*args)
+        return _item(lower_value(self), *args)
 
     def tolist(self):
         """The value as nested Python lists (no derivative)."""
-        return np.asarray(base_value(self)).tolist()
+        v = lower_value(self)
+        return v.tolist() if isinstance(v, StagedBox) else np.asarray(v).tolist()
 
     # array attributes, read from the plain value underneath (every box is shaped like its primal)
     @property
@@ -142,7 +148,7 @@ class ArrayOps:
 
     @property
     def dtype(self):
-        b = base_value(self)
+        b = lower_value(self)
         return b.dtype if hasattr(b, "dtype") else np.asarray(b).dtype
 
     @property

@@ -21,7 +21,7 @@ from . import linalg as L
 from . import keywords as K
 from . import reductions as R
 from . import more as X
-from ..core.engine import Box, base_value
+from ..core.engine import Box, lower
 
 __all__ = ["HANDLED_FUNCTIONS", "HANDLED_UFUNCS", "NONDIFF", "array_function", "array_ufunc", "nondiff"]
 
@@ -34,14 +34,6 @@ def _flat_boxes(args):
             yield from _flat_boxes(a)
 
 
-def _plain(a):
-    if isinstance(a, Box):
-        return base_value(a)
-    if isinstance(a, (list, tuple)) and builtins.any(True for _ in _flat_boxes(a)):
-        return type(a)(_plain(b) for b in a)
-    return a
-
-
 def nondiff(fn):
     """Wrap ``fn`` to run on plain values: its result carries no derivative."""
     @functools.wraps(fn)
@@ -51,7 +43,7 @@ def nondiff(fn):
             wrap = b._const_maker()
             if wrap is not None:
                 break
-        res = fn(*[_plain(a) for a in args], **{k: _plain(v) for k, v in kwargs.items()})
+        res = lower(fn, *args, **kwargs)   # recorded (not frozen) when hd.jit records
         if wrap is None:
             return res
         if isinstance(res, tuple):

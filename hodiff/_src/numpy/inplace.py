@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 
 from .. import table as P
 from ..core import modes as _modes
-from ..core.engine import Box, base_value, shape_of
+from ..core.engine import dtype_of, Box, base_value, shape_of
 from . import shape as S
 
 __all__ = ["filled", "missing_method", "pack", "put", "rebind", "resized"]
@@ -30,7 +30,7 @@ def rebind(box: Any, new: Any, what: str) -> None:
             return None
         if not _above(new, box._trace.level):
             box.primal = new
-            box.tangent = np.zeros(box._trace.lead + tuple(shape_of(new)), dtype=np.result_type(base_value(new),
+            box.tangent = np.zeros(box._trace.lead + tuple(shape_of(new)), dtype=np.result_type(dtype_of(new),
                                                                                                  np.float32))
             return None
         raise _other_level(what)

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from .. import table as P
-from ..core.engine import Box, base_value, ndim_of, shape_of
+from ..core.engine import dtype_of, Box, base_value, ndim_of, shape_of
 from ..table.scans import einsum as _einsum_str
 from .reductions import check_dtype
 from .shape import _gather, _indices, _many, array_split, atleast_2d, concatenate, moveaxis, ravel, stack, take_along_axis
@@ -226,7 +226,7 @@ def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: DTypeLike | None = Non
     ``fill_value`` (``a`` only gives the shape and dtype)."""
     shp = tuple(shape_of(a)) if shape is None else ((shape,) if isinstance(shape, (int, np.integer)) else
                                                      tuple(shape))
-    dt = np.dtype(dtype) if dtype is not None else np.asarray(base_value(a)).dtype
+    dt = np.dtype(dtype) if dtype is not None else dtype_of(a)
     if not isinstance(fill_value, Box) or dt.kind not in "fc":
         return np.full(shp, base_value(fill_value), dtype=dt)
     return P.add(P.broadcast_to(fill_value, shp), np.zeros(shp, dtype=dt))

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from .. import table as P
-from ..core.engine import Box, base_value, ndim_of, shape_of
+from ..core.engine import dtype_of, Box, base_value, ndim_of, shape_of
 from ..table.scans import cumprod_last, cumsum_last, prod_last
 
 __all__ = ["amax", "amin", "cumprod", "cumsum", "mean", "nanmean", "nansum", "prod", "std", "sum", "var"]
@@ -24,7 +24,7 @@ def check_dtype(r: Any, dtype: DTypeLike | None, what: str) -> Any:
     if dtype is None:
         return r
     want = np.dtype(dtype)
-    have = np.asarray(base_value(r)).dtype
+    have = dtype_of(r)
     if want == have:
         return r
     if not isinstance(r, Box):
@@ -53,7 +53,7 @@ def _count(x: Any, axis: Any, keepdims: bool, m: np.ndarray | None) -> Any:
         m = np.ones(shape_of(x), dtype=bool)
     n = np.sum(m, axis=axis, keepdims=keepdims)
     # a Python float (or an array of x's precision) keeps float32 inputs in float32
-    return float(n) if np.ndim(n) == 0 else n.astype(np.result_type(base_value(x), np.float32))
+    return float(n) if np.ndim(n) == 0 else n.astype(np.result_type(dtype_of(x), np.float32))
 
 
 def sum(x: ArrayLike, axis: Any = None, keepdims: bool = False, *, dtype: DTypeLike | None = None,

@@ -98,6 +98,13 @@ def mark_selector(e, start):
     return e
 
 
+def selector_start(a):
+    """The first row ``start`` if ``a`` was registered by :func:`mark_selector` (None otherwise): ``hd.jit``
+    replaces such a product by the row selection it stands for."""
+    hit = _SELECTORS.get(id(a)) if type(a) is np.ndarray else None
+    return hit[1] if hit is not None and hit[0]() is a else None
+
+
 def _matmul_impl(a, b):
     if _SELECTORS and type(a) is np.ndarray and type(b) is np.ndarray:
         hit = _SELECTORS.get(id(a))

@@ -9,7 +9,7 @@ import string
 
 import numpy as np
 
-from ..core.engine import Primitive, Variadic, base_value, bind, ndim_of, shape_of, size_of
+from ..core.engine import dtype_of, Primitive, Variadic, base_value, bind, ndim_of, shape_of, size_of
 from .elementwise import divide, multiply, where
 from .indexing import getitem, reshape
 from .reductions import broadcast_to, sum_axes
@@ -117,7 +117,7 @@ def _concat_vjp(i, g, ans, *xs, axis):
 def _concat_jvp(tangents, ans, *xs, axis):
     ref = next((t, x) for t, x in zip(tangents, xs) if t is not None)
     lead = tuple(shape_of(ref[0])[:ndim_of(ref[0]) - ndim_of(ref[1])])
-    dtype = base_value(ans).dtype
+    dtype = dtype_of(ans)
     ts = [t if t is not None else np.zeros(lead + tuple(shape_of(x)), dtype=dtype) for t, x in zip(tangents, xs)]
     return concatenate_(ts, axis)
 

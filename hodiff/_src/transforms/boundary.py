@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.engine import Box, base_value, shape_of
+from ..core.engine import dtype_of, Box, base_value, shape_of
 from ..interpreters.reverse import Tensor
 from .. import table as P
 from ..core.pytree import flatten, path_str, unflatten
@@ -39,7 +39,7 @@ def as_input(x, what):
     elif tx is np.float64:
         return x
     if isinstance(x, Box):
-        if getattr(base_value(x), "dtype", np.dtype(float)).kind not in "fc":
+        if dtype_of(x).kind not in "fc":
             raise TypeError(f"{what}: inputs must be floating point")
         return x
     if isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_)):
@@ -79,8 +79,8 @@ def unbox_aux(tree, trace):
 
 def float_zeros_like(x):
     """The zero derivative for an input ``x``: zeros of its shape, float64 unless ``x`` is floating point."""
-    b = np.asarray(base_value(x))   # a Python float becomes float64 here, as its derivative should be
-    return np.zeros(b.shape, dtype=b.dtype if b.dtype.kind == "f" else np.float64)
+    dt = dtype_of(x)   # a Python float is float64 here, as its derivative should be
+    return np.zeros(tuple(shape_of(x)), dtype=dt if dt.kind == "f" else np.float64)
 
 
 def scalar_seed(out, trace, what):
@@ -96,8 +96,8 @@ def scalar_seed(out, trace, what):
     if shape != () and math.prod(shape) != 1:
         raise TypeError(f"{what} needs a function with a scalar output; this one returned shape {shape}. "
                         "Reduce it (e.g. .sum()) or use hd.jacrev / hd.jacobian for a vector output.")
-    b = np.asarray(base_value(val))
-    return val, np.ones(shape, dtype=b.dtype if b.dtype.kind == "f" else np.float64)
+    dt = dtype_of(val)
+    return val, np.ones(shape, dtype=dt if dt.kind == "f" else np.float64)
 
 
 def eye_chunk(n, start, k, shape, dtype):
@@ -113,8 +113,8 @@ def eye_chunk(n, start, k, shape, dtype):
 
 def float_dtype(x):
     """The dtype of derivatives with respect to ``x``: its own if floating point, else float64."""
-    b = np.asarray(base_value(x))
-    return b.dtype if b.dtype.kind == "f" else np.float64
+    dt = dtype_of(x)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -270,10 +270,10 @@ def output_leaves(out: Any, what: str, tree_ok: bool = True) -> tuple[list, Any]
 
 def refuse_complex(t: Any, p: Any, what: str) -> None:
     """A complex direction on a real point is refused (it would be cast to real and give a wrong derivative)."""
-    tk = getattr(base_value(t), "dtype", None)
+    tk = dtype_of(t)
     if tk is None:
         tk = np.asarray(t).dtype
-    pk = getattr(base_value(p), "dtype", np.dtype(float))
+    pk = dtype_of(p)
     if tk.kind == "c" and pk.kind != "c":
         raise TypeError(f"{what}: the direction is complex but the point is real; complex derivatives are not "
                         "supported. Apply the transform to the real and imaginary parts separately.")

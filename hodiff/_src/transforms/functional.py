@@ -15,7 +15,7 @@ import numpy as np
 
 from ..numpy import namespace as N
 from ..numpy import shape as S
-from ..core.engine import Box, base_value, opened, shape_of
+from ..core.engine import dtype_of, Box, base_value, opened, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.backward import backprop
 from ..interpreters.reverse import ReverseTrace, Tensor
@@ -128,7 +128,7 @@ def _tangent_leaves(p_lv, td, t, what):
             out.append(v)     # the common case: what the checks and the conversion below would give
             continue
         refuse_complex(v, p, what)
-        v = v if isinstance(v, Box) else np.asarray(v, dtype=np.result_type(base_value(p), np.float32))
+        v = v if isinstance(v, Box) else np.asarray(v, dtype=np.result_type(dtype_of(p), np.float32))
         if tuple(shape_of(v)) != tuple(shape_of(p)):
             raise ValueError(f"{what}: tangent shape {tuple(shape_of(v))} does not match primal shape "
                              f"{tuple(shape_of(p))}")

@@ -12,11 +12,14 @@ from typing import Any, Callable
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
+from ..core.engine import Box
+from ..core.events import PRIMITIVE_RAN
 from ..core.pytree import map as tree_map
 from ..core.pytree_nest import layout
 from .boundary import as_input, snapshot_program
 from .functional import value_and_grad
 from .linearize import record
+from .program import compile_linear
 
 __all__ = ["HessianOperator", "hessian_operator"]
 
@@ -57,6 +60,10 @@ class HessianOperator(LinearOperator):
         How many times ``f`` and its backward pass were run (once, plus once per batch size ``matmat`` uses).
     n_products : int
         How many vectors ``H`` has been applied to.
+    compile_fallback : str or None
+        The products from the second on run generated code (the tangent sweep compiled like :func:`hodiff.jit`'s
+        programs, same numbers); this says why they did not, if they did not (``compiled=False``, the cost
+        analysis counting, a vector traced by another transform).
     batch_elements : int
         ``H @ V`` replays columns together in batches whose largest intermediate stays under this many elements
         (default 2**13, 64 kB of float64: a batch that outgrows the cache is slower per column than single
@@ -66,7 +73,7 @@ class HessianOperator(LinearOperator):
     batch_elements = 1 << 13
 
     def __init__(self, f: Callable[..., Any], x: Any, args: tuple = (), kwargs: dict | None = None,
-                 max_programs: int = 4) -> None:
+                 max_programs: int = 4, compiled: bool = True) -> None:
         self._layout = None
         if not isinstance(x, (np.ndarray, numbers.Number)):
             lay = layout(x, "hessian_operator", "x")
@@ -84,6 +91,9 @@ class HessianOperator(LinearOperator):
         self._args = tree_map(_snapshot, tuple(args))
         self._kwargs = tree_map(_snapshot, dict(kwargs or {}))
         self._programs: dict[Any, Any] = {}   # batch size (None: one vector) -> LinearProgram
+        self._compiled: dict[Any, Any] = {}   # batch size -> the generated code of that program
+        self.compiled = bool(compiled)
+        self.compile_fallback: str | None = None if compiled else "compiled=False"
         self._max_programs = int(max_programs)
         self._value = self._grad = None
         self.n_recordings = 0
@@ -106,6 +116,7 @@ class HessianOperator(LinearOperator):
         if len(self._programs) >= self._max_programs:
             self._programs.pop(next(k for k in self._programs if k is not None), None)
         self._programs[batch] = program
+        self._compiled.pop(batch, None)
         return touts[1]
 
     def _apply(self, batch, t):
@@ -113,8 +124,19 @@ class HessianOperator(LinearOperator):
         program = self._programs.get(batch)
         if program is None:
             out = self.record(batch, t)
-        else:
+        elif not self.compiled or PRIMITIVE_RAN or isinstance(t, Box):
+            if self.compiled:    # counted by hd.cost, or inside another transform: each step through the engine
+                self.compile_fallback = ("the cost analysis is counting" if PRIMITIVE_RAN
+                                         else "the vector is traced by another transform")
             out = program(t)[1]
+        else:
+            fn = self._compiled.get(batch)
+            if fn is None:       # the second product: generate the code while replaying once more
+                fn, res = compile_linear(program, (t,))
+                self._compiled[batch] = fn
+                out = res[1]
+            else:
+                out = fn(t)[1]
         if out is None:                                # the gradient does not depend on x: H = 0
             out = np.zeros(t.shape, dtype=self.dtype)
         return np.asarray(out)

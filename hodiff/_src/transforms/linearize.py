@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.engine import Box, base_value, opened, shape_of
+from ..core.engine import dtype_of, Box, base_value, opened, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.linearize import LinearBox, LinearProgram, LinearTrace, compile_steps
 from ..core.pytree import flatten
@@ -39,7 +39,7 @@ def record(f, primals, tangents=None, batch=None, keep=None):
             p = as_input(p, "linearize")
             if isinstance(p, np.ndarray):
                 p = p.copy()                 # the program keeps views of the point: later edits must not reach it
-            dtype = np.result_type(base_value(p), np.float32)
+            dtype = np.result_type(dtype_of(p), np.float32)
             tshape = lead + tuple(shape_of(p))
             if tangents is None:
                 t0 = np.zeros(tshape, dtype=dtype)

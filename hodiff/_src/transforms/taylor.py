@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.engine import Box, base_value, opened, shape_of
+from ..core.engine import dtype_of, Box, base_value, opened, shape_of
 from ..interpreters.taylor import Jet, TaylorTrace
 from ..numpy.shape import stack
 from .. import table as P
@@ -66,15 +66,15 @@ _TAYLOR_CAP = ("Taylor mode costs about order**2 operations per primitive and ke
 
 def _check_real_direction(t: Any, p: Any) -> None:
     """Refuse a complex direction at a real point, which a cast to the point's dtype would silently make real."""
-    tk = np.asarray(base_value(t)).dtype.kind
-    pk = np.asarray(base_value(p)).dtype.kind
+    tk = dtype_of(t).kind
+    pk = dtype_of(p).kind
     if tk == "c" and pk != "c":
         raise TypeError("taylor: the direction is complex but the point is real; complex directions are not "
                         "supported yet (casting it to the point's real dtype would drop the imaginary part and give "
                         "a wrong result). Use a real direction, or write f over the real and imaginary parts as "
                         "separate real inputs.")
     if tk not in "fciub":
-        raise TypeError(f"taylor: the direction must be numeric; got dtype {np.asarray(base_value(t)).dtype}")
+        raise TypeError(f"taylor: the direction must be numeric; got dtype {dtype_of(t)}")
 
 
 def derivative(f: Callable[..., Any], order: int = 1) -> Callable[..., Any]:
@@ -167,7 +167,7 @@ def taylor(f: Callable[..., Any], x: Any, v: Any, order: int = 2) -> np.ndarray:
             p = as_input(p, "taylor")
             _check_real_direction(t, p)
             if not isinstance(t, Box):
-                t = np.asarray(t, dtype=np.result_type(base_value(p), np.float32))
+                t = np.asarray(t, dtype=np.result_type(dtype_of(p), np.float32))
                 t = t[()] if t.ndim == 0 else t
             if tuple(shape_of(t)) != tuple(shape_of(p)):
                 raise ValueError(f"taylor: direction shape {tuple(shape_of(t))} does not match point shape "

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import table as P
-from ...core.engine import PRIMITIVES, base_value, bind, ndim_of, shape_of
+from ...core.engine import dtype_of, PRIMITIVES, base_value, bind, ndim_of, shape_of
 from .. import scans as PA
 from .series import (
     TAYLOR_RULES,
@@ -105,7 +105,7 @@ def _t_where(ans, xs, primals, params, K):
 
 @register("concatenate")
 def _t_concatenate(ans, xs, primals, params, K):
-    dtype = base_value(ans).dtype
+    dtype = dtype_of(ans)
     out = []
     for k in range(1, K + 1):
         cs = [s[k] for s in xs]
@@ -147,7 +147,7 @@ def _t_cumprod_last(ans, xs, primals, params, K):
     for s in _slices(xs[0]):
         acc = s if acc is None else s_mul(acc, s)
         parts.append(acc)
-    dtype = base_value(ans).dtype
+    dtype = dtype_of(ans)
     out = []
     for k in range(1, K + 1):
         cs = [p[k] for p in parts]
