@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.engine import dtype_of, Box, base_value, shape_of
+from ..core.engine import dtype_of, Box, base_value, lower_value, shape_of
 from ..interpreters.reverse import Tensor
 from .. import table as P
 from ..core.pytree import flatten, path_str, unflatten
@@ -88,7 +88,7 @@ def scalar_seed(out, trace, what):
     sweep (ones of the output's shape). An output with exactly one element (shape ``(1,)``, ``(1, 1)``) counts as a
     scalar; any other output is refused with the way out, and so is one that is not a number at all."""
     val = out._value if (type(out) is Tensor and out._trace is trace) else out
-    if type(base_value(val)) is np.float64:    # the common case, with the outcome of the general path below
+    if type(lower_value(val)) is np.float64:   # the common case, with the outcome of the general path below
         return val, np.array(1.0)
     if _output_problem(val) is not None:
         output_leaves(val, what, tree_ok=False)
