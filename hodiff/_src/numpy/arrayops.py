@@ -360,7 +360,16 @@ class ArrayOps:
     def __imatmul__(self, other):
         return I.rebind(self, N.matmul(self, other), "@=") or self
 
-    def __getattr__(self, name):
-        if not name.startswith("__") and hasattr(np.ndarray, name):
-            raise AttributeError(I.missing_method(type(self).__name__, name))
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+def _missing(name):
+    def refuse(self):
+        raise AttributeError(I.missing_method(type(self).__name__, name))
+    return property(refuse, doc=f"Not offered on values being differentiated (ndarray.{name}).")
+
+
+# The ndarray attributes a box does not offer, each a property that refuses with the way out. Not a __getattr__:
+# on CPython 3.11 a class with __getattr__ gets no specialized attribute reads, so every a._trace, a._value,
+# d.primal in the interpreters' hot loops would take the slow generic path (about 8% of a scalar operation).
+for _name in dir(np.ndarray):
+    if not _name.startswith("__") and not hasattr(ArrayOps, _name):
+        setattr(ArrayOps, _name, _missing(_name))
