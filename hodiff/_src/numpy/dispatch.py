@@ -113,8 +113,24 @@ def register_function(numpy_function, hodiff_function):
     HANDLED_FUNCTIONS[numpy_function] = hodiff_function
 
 
+_NAMES: dict = {}
+
+
 def _name(f):
     """The public dotted name of a numpy/scipy function (``numpy.linalg.eig``, ``scipy.special.erf``)."""
+    try:
+        return _NAMES[f]
+    except (KeyError, TypeError):
+        pass
+    n = _dotted(f)
+    try:
+        _NAMES[f] = n
+    except TypeError:   # an unhashable callable: computed each time
+        pass
+    return n
+
+
+def _dotted(f):
     name = getattr(f, "__name__", repr(f))
     for prefix, mod in (("numpy", np), ("numpy.linalg", np.linalg), ("numpy.fft", np.fft),
                         ("numpy.random", np.random), ("scipy.special", sp)):
@@ -202,6 +218,11 @@ def array_function(box, func, types, args, kwargs):
     """The body of every box's ``__array_function__``: numpy's arguments bound by name, each honoured or refused."""
     fn = HANDLED_FUNCTIONS.get(func)
     if fn is not None:
+        if not kwargs:   # the common case (np.sum(x)): numpy's positional arguments are hodiff's (keywords.py)
+            s = K.direct_spec(func)
+            if s is not None and len(args) <= s.n_direct:
+                return fn(*args)
+
         def plain():
             if _no_rule(_name(func), list(args) + list(kwargs.values())) is None:
                 return nondiff(func)(*args, **kwargs)

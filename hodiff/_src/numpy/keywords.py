@@ -123,6 +123,11 @@ def spec(func: Callable, fn: Callable, name: str) -> Spec | None:
     return _SPECS[func]
 
 
+def direct_spec(func: Callable) -> Spec | None:
+    """The cached :class:`Spec` of ``func`` if :func:`spec` has made it (None otherwise: :func:`call` makes it)."""
+    return _SPECS.get(func)
+
+
 def call(func: Callable, fn: Callable, name: str, args: tuple, kwargs: dict,
          fallback: Callable[[], Any] | None = None) -> Any:
     """Call hodiff's ``fn`` for numpy's ``func`` with numpy's arguments, each honoured or refused by name.
