@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ... import table as P
-from ...core.engine import base_value
+from ...core.engine import base_value, dtype_of, lower
 from .. import special as PM
 from .series import (
     TAYLOR_RULES,
@@ -127,10 +127,9 @@ unary_series("gammaln", lambda x, ans, p: s_ode(ans, _polygamma_series(0, x[:-1]
 
 def _sinc_series(x, ans):
     # sinc(x) = sin(pi x) / (pi x); at x_0 = 0 the series of sinc in u = x - x_0 is sum_n (-1)^n (pi u)^(2n) / (2n+1)!
-    xb = base_value(x[0])
-    zero = np.asarray(xb) == 0
+    zero = lower(np.equal, x[0], 0)
     n = len(x)
-    if not np.any(zero):
+    if not bool(lower(np.any, zero)):
         px = s_scale(x, np.pi)
         return s_div(s_sincos(px)[0], px, y0=ans)
     xs = [P.where(zero, 1.0, x[0])] + list(x[1:])
@@ -164,7 +163,7 @@ def _t_power(ans, xs, primals, params, K):
             if af.is_integer() and 0 <= af <= 64:
                 return s_pow_int(x, int(af))[1:]
             return s_pow_const(x, af, y0=ans)[1:]
-        ab = np.asarray(base_value(a))
+        ab = np.asarray(base_value(a)) if np.dtype(dtype_of(a)).kind in "iub" else np.zeros(0)
         if ab.size and np.all(ab == np.round(ab)) and np.all(ab >= 0) and ab.max() <= 64 \
                 and ab.dtype.kind in "iub":
             # integer exponent array: exact also at x_0 = 0 (select per element from x**m series, m distinct)
@@ -233,7 +232,7 @@ def _t_hypot(ans, xs, primals, params, K):
 
 
 def _logaddexp_series(x, y, ans):
-    m = np.maximum(base_value(x[0]), base_value(y[0]))   # a constant shift, for range only: the result is exact
+    m = lower(np.maximum, x[0], y[0])   # a shift without derivative, for range only: the result is exact
     ex = s_exp([P.subtract(x[0], m)] + list(x[1:]))
     ey = s_exp([P.subtract(y[0], m)] + list(y[1:]))
     return s_log(s_add(ex, ey), y0=ans)
