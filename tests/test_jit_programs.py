@@ -29,17 +29,8 @@ finally:
     sys.path.remove(_BENCH)
 
 # Primitives whose compiled programs still run eagerly (``fallback_reason`` set), and why. The test below fails
-# when one of them no longer falls back, so the list cannot go stale.
-FALLS_BACK: dict[str, str] = {
-    # hodiff/scipy's rules read piecewise-constant selectors with ``np.asarray`` on the plain value
-    # (``_special_table._plain``): a whole-value guard, so the program is valid at its recording point only
-    "boxcox": "hodiff/scipy/_special_table.py _plain (small |lambda log x| selector)",
-    "i0e": "hodiff/scipy/_bessel_table.py _sign (np.sign of the plain value)",
-    "i1e": "hodiff/scipy/_bessel_table.py _sign (np.sign of the plain value)",
-    "ive": "hodiff/scipy/_bessel_table.py _sign (np.sign of the plain value)",
-    # the row pivots of an LU factorization come from scipy.linalg.lu_factor on the plain value
-    "lu_packed": "hodiff/scipy/_linalg_prims.py lu_perm_matrix(sla.lu_factor(...)) reads the whole matrix",
-}
+# when one of them no longer falls back, so the list cannot go stale. Every primitive of the table replays now.
+FALLS_BACK: dict[str, str] = {}
 # Primitives with no Taylor-mode rule: hd.derivative raises eagerly, and must raise the same under hd.jit.
 NO_TAYLOR_ERROR = NotImplementedError
 
@@ -127,6 +118,64 @@ def test_random_programs_replay_at_other_points(index):
     listed = {step["prim"] for step in prog["steps"]} & set(FALLS_BACK)
     eager_only = _check(prog, 2 + index % 2, not listed)
     assert not eager_only or listed, eager_only
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the numpy face: functions built from several primitives, with masks, ties and signs computed on the way
+
+_A = np.array([[2.0, 0.3, 0.1], [0.3, 1.5, 0.2], [0.1, 0.2, 1.0]])
+NUMPY_FACE = {
+    "select": lambda x: np.sum(np.select([x > 0, x < -0.5], [x ** 2, np.sin(x)], 0.0)),
+    "where": lambda x: np.sum(np.where(x > 0, x, x ** 2)),
+    "nansum": lambda x: np.nansum(x ** 2),
+    "nanmean": lambda x: np.nanmean(x ** 2),
+    "mean_where": lambda x: np.mean(x ** 2, where=x > 0),
+    "fmax": lambda x: np.sum(np.fmax(x, 0.1) ** 2),
+    "mod": lambda x: np.sum(np.mod(x, 0.7) ** 2),
+    "clip": lambda x: np.sum(np.clip(x, -0.3, 0.3) ** 2),
+    "abs": lambda x: np.sum(np.abs(x) ** 3),
+    "max": lambda x: np.max(x * x),
+    "maximum": lambda x: np.sum(np.maximum(x, -x * 0.5) ** 2),
+    "prod": lambda x: np.prod(x),
+    "cumprod": lambda x: np.sum(np.cumprod(x)),
+    "std": lambda x: np.std(x),
+    "norm_inf": lambda x: np.linalg.norm(x, np.inf),
+    "argmax_index": lambda x: x[np.argmax(x)] ** 3,
+    "constant_index": lambda x: np.sum(x[np.array([3, 1, 1])] ** 2),
+    "logsumexp": lambda x: hd.logsumexp(x * x),
+    "sinc": lambda x: np.sum(np.sinc(x)),
+    "power": lambda x: np.sum(np.abs(x) ** x),
+    "slogdet": lambda x: np.linalg.slogdet(_A + np.outer(x[:3], x[:3]))[1],
+    "det": lambda x: np.linalg.det(_A + np.outer(x[:3], x[:3])),
+    "eigh": lambda x: np.sum(np.linalg.eigh(_A + np.diag(x[:3]))[1][:, 0] ** 3),
+    "svd": lambda x: np.sum(np.linalg.svd(_A + np.diag(x[:3]))[0][:, 0] ** 3),
+    # these gather with integer indices computed from the data (argsort, argpartition, searchsorted); the getitem
+    # primitive takes its index as a parameter, a constant of the program, so the program reads the whole value
+    # (a guard on all of it) and runs eagerly at other points: right results, no replay
+    "sort": lambda x: np.sum(np.sort(x) * np.arange(4)),
+    "median": lambda x: np.median(x ** 2),
+    "partition": lambda x: np.sum(np.partition(x, 1)[:2] ** 2),
+    "interp": lambda x: np.sum(np.interp(x, np.linspace(-2, 2, 5), np.array([0.0, 1.0, 3.0, 2.0, 5.0]))),
+}
+NUMPY_FALLS_BACK = {"sort", "median", "partition", "interp"}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_FACE))
+def test_numpy_face_replays_at_other_points(name):
+    f = NUMPY_FACE[name]
+    x0 = np.array([0.4, -0.9, 1.3, 0.2])
+    moved = [x0 + np.array([0.05, -0.03, 0.02, 0.04]), x0 - np.array([0.02, 0.01, 0.03, 0.01])]
+    for t in (hd.grad(f), hd.hessian(f)):
+        j = hd.jit(t)
+        j(x0)
+        for x in moved:
+            _close(j(x), t(x))
+            if name in NUMPY_FALLS_BACK:
+                assert j.fallback_reason is not None, f"{name} replays now: remove it from NUMPY_FALLS_BACK"
+            else:
+                assert j.fallback_reason is None, j.fallback_reason
+        if name not in NUMPY_FALLS_BACK:
+            assert len(j.programs(x0)) == 1
 
 
 # ---------------------------------------------------------------------------------------------------------------
