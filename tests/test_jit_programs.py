@@ -6,7 +6,8 @@ primitive of the table, and a sample of random multi-step programs. Each is comp
 restriction) at the program's point ``x0``, then called at moved points. The fuzzer keeps every primitive's
 arguments inside a box around a valid domain point *whatever* ``x`` is (bounded squashes; see its module docs), so
 any move is safe. Results must agree with the eager call at the same point to 1e-14 (relative to the output's
-scale), and ``fallback_reason`` must be None: the program really replayed instead of running eagerly.
+scale), and ``fallback_reason`` must be None: the program really replayed instead of running eagerly; its listing must
+show no guard on a whole value (masks and signs recorded, not frozen).
 
 Then one test per guard kind: ``bool`` (``if``), data-dependent ``while`` loops, ``float()``, ``.item()``,
 ``int()``, boolean-mask indexing, and ``static_argnums`` and its error.
@@ -97,8 +98,10 @@ def _check(prog, order, expect_replay):
             if j.fallback_reason is not None:
                 eager_only[name] = j.fallback_reason
         if expect_replay and name not in eager_only:
-            # every moved point ran the program recorded at x0 (no new path was needed, nothing ran eagerly)
+            # every moved point ran the program recorded at x0 (no new path was needed, nothing ran eagerly), and
+            # the program has no guard on a whole value (which would tie it to points with equal masks/values)
             assert len(j.programs(x0)) == 1, name
+            assert "whole value" not in j.program(x0), (name, j.program(x0))
     return eager_only
 
 
@@ -176,6 +179,7 @@ def test_numpy_face_replays_at_other_points(name):
                 assert j.fallback_reason is None, j.fallback_reason
         if name not in NUMPY_FALLS_BACK:
             assert len(j.programs(x0)) == 1
+            assert "whole value" not in j.program(x0), j.program(x0)
 
 
 # ---------------------------------------------------------------------------------------------------------------

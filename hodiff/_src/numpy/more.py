@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from .. import table as P
-from ..core.engine import dtype_of, Box, base_value, ndim_of, shape_of
+from ..core.engine import dtype_of, Box, base_value, lower, ndim_of, shape_of
 from ..table.scans import einsum as _einsum_str
 from .reductions import check_dtype
 from .shape import _gather, _indices, _many, array_split, atleast_2d, concatenate, moveaxis, ravel, stack, take_along_axis
@@ -94,15 +94,19 @@ def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Any:
     return concatenate([arr, values], axis=axis)
 
 
+def _as_bool(c: Any) -> np.ndarray:
+    return np.asarray(c, dtype=bool)
+
+
 def select(condlist: Sequence[ArrayLike], choicelist: Sequence[ArrayLike], default: ArrayLike = 0) -> Any:
     """The element of the first choice whose condition holds (``default`` where none does)."""
     if len(condlist) != len(choicelist):
         raise ValueError("list of cases must be same length as list of conditions")
-    shape = np.broadcast_shapes(*[np.shape(base_value(c)) for c in condlist],
+    shape = np.broadcast_shapes(*[tuple(shape_of(c)) for c in condlist],
                                 *[shape_of(c) for c in choicelist])
     out = P.broadcast_to(P.add(default, np.zeros(shape)), shape)
     for cond, choice in zip(reversed(condlist), reversed(choicelist)):
-        out = P.where(np.asarray(base_value(cond), dtype=bool), choice, out)
+        out = P.where(lower(_as_bool, cond), choice, out)   # recorded, not frozen, under hd.jit
     return out
 
 
