@@ -152,6 +152,9 @@ NUMPY_FACE = {
     "det": lambda x: np.linalg.det(_A + np.outer(x[:3], x[:3])),
     "eigh": lambda x: np.sum(np.linalg.eigh(_A + np.diag(x[:3]))[1][:, 0] ** 3),
     "svd": lambda x: np.sum(np.linalg.svd(_A + np.diag(x[:3]))[0][:, 0] ** 3),
+    "eigh_upper": lambda x: np.sum(np.linalg.eigh(_A + np.diag(x[:3]), UPLO="U")[1][:, 0] ** 3),
+    "lstsq": lambda x: np.sum(np.linalg.lstsq(np.vstack([_A, np.ones(3)]) + x[0], np.arange(4.0))[0] ** 2),
+    "nan_to_num": lambda x: np.sum(np.nan_to_num(x / (x - 0.2), posinf=7.0)),
     # these gather with integer indices computed from the data (argsort, argpartition, searchsorted); the getitem
     # primitive takes its index as a parameter, a constant of the program, so the program reads the whole value
     # (a guard on all of it) and runs eagerly at other points: right results, no replay

@@ -124,13 +124,13 @@ def partition(a: ArrayLike, kth: Any, axis: int | None = -1, kind: str = "intros
 def nan_to_num(x: ArrayLike, copy: bool = True, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Any:
     """``x`` with NaN and infinities replaced (their derivative is 0; finite entries keep theirs)."""
-    xb = np.asarray(base_value(x))
-    big = np.finfo(xb.dtype if xb.dtype.kind == "f" else np.float64)
+    dt = np.dtype(dtype_of(x))
+    big = np.finfo(dt if dt.kind == "f" else np.float64)
     posinf = big.max if posinf is None else posinf
     neginf = big.min if neginf is None else neginf
-    out = P.where(np.isnan(xb), nan, x)
-    out = P.where(np.isposinf(xb), posinf, out)
-    return P.where(np.isneginf(xb), neginf, out)
+    out = P.where(lower(np.isnan, x), nan, x)       # masks through lower: recorded, not frozen, under hd.jit
+    out = P.where(lower(np.isposinf, x), posinf, out)
+    return P.where(lower(np.isneginf, x), neginf, out)
 
 
 def interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | None = None,
@@ -294,5 +294,5 @@ def copyto(dst: Any, src: ArrayLike, casting: str = "same_kind", where: ArrayLik
         raise C.conversion_error("np.copyto into a plain array", sys._getframe(1))
     new = P.broadcast_to(I.pack(src), tuple(shape_of(dst)))
     if where is not True:
-        new = P.where(np.asarray(base_value(where), dtype=bool), new, dst)
+        new = P.where(lower(_as_bool, where), new, dst)
     I.rebind(dst, P.add(new, np.zeros(shape_of(dst))), "np.copyto")
