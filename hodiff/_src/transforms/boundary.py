@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.engine import dtype_of, Box, shape_of
+from ..core.engine import dtype_of, Box, base_value, shape_of
 from ..interpreters.reverse import Tensor
 from .. import table as P
 from ..core.pytree import flatten, path_str, unflatten
@@ -98,8 +98,8 @@ def eye_chunk(n, start, k, shape, dtype):
 
 def float_dtype(x):
     """The dtype of derivatives with respect to ``x``: its own if floating point, else float64."""
-    d = np.dtype(dtype_of(x))
-    return d if d.kind == "f" else np.float64
+    dt = dtype_of(x)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
 
 
 # ----------------------------------------------------------------------------------------------------------------
