@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import hodiff as hd
+from hodiff.scipy import special as hs
 
 _BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
 sys.path.insert(0, _BENCH)
@@ -146,6 +147,8 @@ NUMPY_FACE = {
     "argmax_index": lambda x: x[np.argmax(x)] ** 3,
     "constant_index": lambda x: np.sum(x[np.array([3, 1, 1])] ** 2),
     "logsumexp": lambda x: hd.logsumexp(x * x),
+    "scipy_logsumexp_b": lambda x: hs.logsumexp(x * x, b=np.array([1.0, 0.0, 2.0, 0.5])),
+    "scipy_log_softmax": lambda x: np.sum(hs.log_softmax(x) ** 2),
     "sinc": lambda x: np.sum(np.sinc(x)),
     "power": lambda x: np.sum(np.abs(x) ** x),
     "slogdet": lambda x: np.linalg.slogdet(_A + np.outer(x[:3], x[:3]))[1],
