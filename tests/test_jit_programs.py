@@ -293,3 +293,30 @@ def test_static_argnums_and_the_non_array_argument_error():
         hd.jit(hd.grad(f, argnums=0))(x, 3, "pow")
     with pytest.raises(TypeError, match="hashable"):
         hd.jit(f, static_argnums=1)(x, [3], "pow")
+
+
+def test_in_place_writes_on_a_copy_are_recorded():
+    def f(x):
+        y = hd.stop_gradient(x).copy()
+        y[0] = 5.0
+        y[1:] *= 2.0
+        return np.sum(x * y)
+
+    g = hd.jit(hd.grad(f))
+    x = np.array([1.0, 2.0, 3.0])
+    for z in (x, 2 * x, -x):
+        np.testing.assert_array_equal(g(z), np.concatenate([[5.0], 2 * z[1:]]))
+        assert g.fallback_reason is None
+    assert len(g.programs(x)) == 1 and "whole value" not in g.program(x)
+
+
+def test_in_place_write_into_an_argument_runs_eagerly():
+    def f(x):
+        x[0] = 7.0
+        return x * 2
+
+    j = hd.jit(f)
+    a = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(j(a), [14.0, 4.0, 6.0])
+    np.testing.assert_array_equal(a, [7.0, 2.0, 3.0])      # numpy's semantics: the caller's array changed
+    assert "writes into an argument" in j.fallback_reason
