@@ -35,10 +35,11 @@ def rebind(box: Any, new: Any, what: str) -> None:
             return None
         raise _other_level(what)
     if isinstance(box, StagedBox):   # hd.jit recording: the Python object now names the new recorded variable
-        if box._ref.var in box._trace.inputs:   # the caller's array would change: a replay could not do that
+        st: Any = box
+        if st._ref.var in st._trace.inputs:   # the caller's array would change: a replay could not do that
             raise RuntimeError(f"hd.jit: {what} writes into an argument of the compiled function; it runs eagerly")
-        if type(new) is type(box) and new._trace is box._trace:
-            box._value, box._ref = new._value, new._ref
+        if type(new) is type(st) and new._trace is st._trace:
+            st._value, st._ref = new._value, new._ref
             return None
         raise _other_level(what)
     # a reverse-mode tensor
