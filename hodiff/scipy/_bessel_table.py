@@ -17,7 +17,7 @@ import scipy.special as sp
 
 import hodiff as hd
 
-from ._special_table import _SHAPES_1, _plain, elementwise, unary_domain
+from ._special_table import _SHAPES_1, elementwise, unary_domain
 
 __all__: list[str] = []
 
@@ -44,7 +44,7 @@ def _half(a):
 
 def _sign(x):
     """sign(x) as a plain array: a piecewise-constant factor (the derivative of |x| away from 0)."""
-    return np.sign(_plain(x))
+    return np.sign(hd.stop_gradient(x))   # under hd.jit a staged value: the sign is recorded, not frozen
 
 
 def _bind(prim, x, **params):

@@ -20,6 +20,7 @@ import numpy as np
 import scipy.linalg as sla
 
 import hodiff as hd
+from .._src.core.engine import lower
 
 __all__ = ["expm", "lu_packed", "lu_perm_matrix", "sqrtm", "sylvester"]
 
@@ -230,8 +231,13 @@ def lu_perm_matrix(piv) -> np.ndarray:
 
 
 def _perm_of(a) -> np.ndarray:
-    # the pivot order is piecewise constant in a: read from the plain value, as masks and signs are
-    return lu_perm_matrix(sla.lu_factor(hd.stop_gradient(a), check_finite=False)[1])
+    # the pivot order is piecewise constant in a: computed from the plain value, as masks and signs are (through
+    # lower, so that hd.jit records the computation instead of freezing the permutation)
+    return lower(_lu_perm, a)
+
+
+def _lu_perm(a) -> np.ndarray:
+    return lu_perm_matrix(sla.lu_factor(a, check_finite=False)[1])
 
 
 def _unit_lower(lu):

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 
 import hodiff as hd
 
+from .._src.core.engine import lower
 from ._special_table import _plain
 
 __all__ = ["gammasgn", "log_softmax", "logsumexp", "multigammaln", "softmax", "softplus"]
@@ -71,39 +72,51 @@ def logsumexp(a: ArrayLike, axis: int | tuple[int, ...] | None = None, b: ArrayL
     >>> hd.grad(special.logsumexp)(np.log([1.0, 3.0]))
     array([0.25, 0.75])
     """
-    ap = np.asarray(_plain(a), dtype=float)
+    # the shift m and the signs are piecewise constant: computed through lower, so that hd.jit records them
+    shape = tuple(_shape(a))
     if b is not None:
-        shape = np.broadcast_shapes(ap.shape, _shape(b))
-        if _shape(a) != shape:
+        shape = tuple(np.broadcast_shapes(shape, _shape(b)))
+        if tuple(_shape(a)) != shape:
             a = hd.broadcast_to(a, shape)
-        ap = np.broadcast_to(ap, shape)
-        zero = np.broadcast_to(_plain(b) == 0, shape)
-        if zero.any():
+        zero = lower(_zero_weight, b, shape)
+        if bool(lower(np.any, zero)):
             a = hd.where(zero, -np.inf, a)
-            ap = np.where(zero, -np.inf, ap)
-    if ap.ndim == 0:
-        a, ap = hd.atleast_1d(a), ap.reshape(1)
-    if ap.size == 0:
-        red = np.full(np.sum(ap, axis=axis, keepdims=True).shape, -np.inf)
+    nd = len(shape)
+    if nd == 0:
+        a, shape = hd.atleast_1d(a), (1,)
+    if int(np.prod(shape)) == 0:
+        red = np.full(np.sum(np.zeros(shape), axis=axis, keepdims=True).shape, -np.inf)
         out, sgn = red, np.sign(red)
     else:
-        m = np.amax(ap, axis=axis, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0.0)
+        m = lower(_finite_max, a, axis)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             e = hd.exp(hd.subtract(a, m))
             if b is not None:
                 e = hd.multiply(b, e)
             s = hd.sum(e, axis=axis, keepdims=True)
-            sgn = np.sign(_plain(s))
+            sgn = lower(np.sign, s)
             if return_sign:
-                s = hd.multiply(s, np.where(sgn == 0, 1.0, sgn))
+                s = hd.multiply(s, lower(_one_at_zero, sgn))
             out = hd.add(hd.log(s), m)
     if not keepdims:
-        red_axes = tuple(range(ap.ndim)) if axis is None else axis
+        red_axes = tuple(range(max(nd, 1))) if axis is None else axis
         out = hd.squeeze(out, axis=red_axes)
-        sgn = np.squeeze(sgn, axis=red_axes)
+        sgn = lower(np.squeeze, sgn, axis=red_axes)
     out = _scalar(out)
     return (out, _scalar(np.asarray(sgn))) if return_sign else out
+
+
+def _zero_weight(b, shape):
+    return np.broadcast_to(np.asarray(b) == 0, shape)
+
+
+def _finite_max(a, axis):
+    m = np.amax(np.asarray(a, dtype=float), axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0.0)
+
+
+def _one_at_zero(sgn):
+    return np.where(sgn == 0, 1.0, sgn)
 
 
 def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = None) -> Any:

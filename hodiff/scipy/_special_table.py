@@ -294,7 +294,7 @@ def _boxcox_dl_series(lx, lm):
 def _boxcox_dl(ans, x, lm):
     # d/dlmbda (x^l - 1)/l = (x^l log x - boxcox(x, l)) / l away from l log x = 0
     lx = hd.log(x)
-    small = np.abs(_plain(lx) * _plain(lm)) < _BOXCOX_SMALL
+    small = np.abs(hd.stop_gradient(lx) * hd.stop_gradient(lm)) < _BOXCOX_SMALL   # recorded under hd.jit
     if not np.any(small):
         return hd.divide(hd.subtract(hd.multiply(hd.exp(hd.multiply(lm, lx)), lx), ans), lm)
     ls = hd.where(small, 1.0, lm)

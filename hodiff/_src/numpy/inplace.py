@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 
 from .. import table as P
 from ..core import modes as _modes
-from ..core.engine import dtype_of, Box, base_value, shape_of
+from ..core.engine import dtype_of, Box, StagedBox, base_value, shape_of
 from . import shape as S
 
 __all__ = ["filled", "missing_method", "pack", "put", "rebind", "resized"]
@@ -32,6 +32,14 @@ def rebind(box: Any, new: Any, what: str) -> None:
             box.primal = new
             box.tangent = np.zeros(box._trace.lead + tuple(shape_of(new)), dtype=np.result_type(dtype_of(new),
                                                                                                  np.float32))
+            return None
+        raise _other_level(what)
+    if isinstance(box, StagedBox):   # hd.jit recording: the Python object now names the new recorded variable
+        st: Any = box
+        if st._ref.var in st._trace.inputs:   # the caller's array would change: a replay could not do that
+            raise RuntimeError(f"hd.jit: {what} writes into an argument of the compiled function; it runs eagerly")
+        if type(new) is type(st) and new._trace is st._trace:
+            st._value, st._ref = new._value, new._ref
             return None
         raise _other_level(what)
     # a reverse-mode tensor

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.engine import base_value, shape_of
+from ..core.engine import lower, shape_of
 from .namespace import divide, matmul, norm, reshape, subtract, sum
 from ..table import mT, multiply
 from ..table import add
@@ -45,6 +45,11 @@ def _triangle(a, uplo):
     return add(t, mT(multiply(t, 1.0 - np.eye(n))))
 
 
+def _upper_flip(a, v):
+    ref = np.linalg.eigh(a, UPLO="U")[1]
+    return np.where(np.sum(ref * v, axis=-2, keepdims=True) < 0, -1.0, 1.0)
+
+
 def eigh(a, UPLO="L"):
     """Eigenvalues (ascending) and eigenvectors of the symmetric matrix given by ``a``'s ``UPLO`` triangle.
 
@@ -54,9 +59,7 @@ def eigh(a, UPLO="L"):
     if UPLO in ("U", "u"):
         # LAPACK's eigenvector signs depend on the triangle it reads: take numpy's (a constant flip per column, so
         # the derivative is that of numpy's own function near this point)
-        ref = np.linalg.eigh(np.asarray(base_value(a)), UPLO="U")[1]
-        flip = np.where(np.sum(ref * np.asarray(base_value(v)), axis=-2, keepdims=True) < 0, -1.0, 1.0)
-        v = multiply(v, flip)
+        v = multiply(v, lower(_upper_flip, a, v))   # recorded, not frozen, under hd.jit
     return w, v
 
 
@@ -72,6 +75,10 @@ def cholesky(a, /, *, upper=False):
     return _cholesky(a)
 
 
+def _rank(sb, mn):
+    return np.sum(sb > sb.max(initial=0.0) * mn * np.finfo(sb.dtype).eps)    # matrix_rank's rule
+
+
 def lstsq(a, b, rcond=None):
     """Least squares ``min |a x - b|`` for ``a`` with full column rank (via QR), returning numpy's 4-tuple
     ``(x, residuals, rank, s)``; ``x`` and ``residuals`` are differentiable."""
@@ -80,8 +87,7 @@ def lstsq(a, b, rcond=None):
     x = solve_triangular(r, qtb, lower=False)
     m, n = shape_of(a)[-2:]
     s = svd(a, compute_uv=False)     # numpy returns the singular values too: they keep their derivative
-    sb = np.asarray(base_value(s))
-    rank = int(np.sum(sb > sb.max(initial=0.0) * max(m, n) * np.finfo(sb.dtype).eps))   # matrix_rank's rule
+    rank = int(lower(_rank, s, max(m, n)))   # numpy returns it as an int: a guard under hd.jit
     if m > n and rank == n:
         res = subtract(matmul(a, x), b)
         resid = sum(multiply(res, res), axis=0)

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from .. import table as P
-from ..core.engine import dtype_of, Box, base_value, ndim_of, shape_of
+from ..core.engine import dtype_of, Box, base_value, lower, ndim_of, shape_of
 from ..table.scans import einsum as _einsum_str
 from .reductions import check_dtype
 from .shape import _gather, _indices, _many, array_split, atleast_2d, concatenate, moveaxis, ravel, stack, take_along_axis
@@ -94,15 +94,19 @@ def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Any:
     return concatenate([arr, values], axis=axis)
 
 
+def _as_bool(c: Any) -> np.ndarray:
+    return np.asarray(c, dtype=bool)
+
+
 def select(condlist: Sequence[ArrayLike], choicelist: Sequence[ArrayLike], default: ArrayLike = 0) -> Any:
     """The element of the first choice whose condition holds (``default`` where none does)."""
     if len(condlist) != len(choicelist):
         raise ValueError("list of cases must be same length as list of conditions")
-    shape = np.broadcast_shapes(*[np.shape(base_value(c)) for c in condlist],
+    shape = np.broadcast_shapes(*[tuple(shape_of(c)) for c in condlist],
                                 *[shape_of(c) for c in choicelist])
     out = P.broadcast_to(P.add(default, np.zeros(shape)), shape)
     for cond, choice in zip(reversed(condlist), reversed(choicelist)):
-        out = P.where(np.asarray(base_value(cond), dtype=bool), choice, out)
+        out = P.where(lower(_as_bool, cond), choice, out)   # recorded, not frozen, under hd.jit
     return out
 
 
@@ -120,13 +124,13 @@ def partition(a: ArrayLike, kth: Any, axis: int | None = -1, kind: str = "intros
 def nan_to_num(x: ArrayLike, copy: bool = True, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Any:
     """``x`` with NaN and infinities replaced (their derivative is 0; finite entries keep theirs)."""
-    xb = np.asarray(base_value(x))
-    big = np.finfo(xb.dtype if xb.dtype.kind == "f" else np.float64)
+    dt = np.dtype(dtype_of(x))
+    big = np.finfo(dt if dt.kind == "f" else np.float64)
     posinf = big.max if posinf is None else posinf
     neginf = big.min if neginf is None else neginf
-    out = P.where(np.isnan(xb), nan, x)
-    out = P.where(np.isposinf(xb), posinf, out)
-    return P.where(np.isneginf(xb), neginf, out)
+    out = P.where(lower(np.isnan, x), nan, x)       # masks through lower: recorded, not frozen, under hd.jit
+    out = P.where(lower(np.isposinf, x), posinf, out)
+    return P.where(lower(np.isneginf, x), neginf, out)
 
 
 def interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | None = None,
@@ -290,5 +294,5 @@ def copyto(dst: Any, src: ArrayLike, casting: str = "same_kind", where: ArrayLik
         raise C.conversion_error("np.copyto into a plain array", sys._getframe(1))
     new = P.broadcast_to(I.pack(src), tuple(shape_of(dst)))
     if where is not True:
-        new = P.where(np.asarray(base_value(where), dtype=bool), new, dst)
+        new = P.where(lower(_as_bool, where), new, dst)
     I.rebind(dst, P.add(new, np.zeros(shape_of(dst))), "np.copyto")

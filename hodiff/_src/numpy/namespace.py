@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import table as P
-from ..core.engine import base_value, ndim_of, shape_of
+from ..core.engine import base_value, lower, lower_value, ndim_of, shape_of
 from ..table import (
     absolute,
     add,
@@ -150,8 +150,11 @@ def square(x):
 
 
 def stop_gradient(x):
-    """The value of ``x`` with no derivative at any level (``Tensor.detach`` for every box)."""
-    return base_value(x)
+    """The value of ``x`` with no derivative at any level (``Tensor.detach`` for every box).
+
+    Under ``hd.jit`` recording the result is the staged value (numpy calls on it are recorded), not its numbers.
+    """
+    return lower_value(x)
 
 
 def clip(x, a_min=None, a_max=None, *, min=None, max=None):
@@ -255,10 +258,14 @@ def norm(x, ord=None, axis=None, keepdims=False):
     raise ValueError(f"norm: unsupported ord={ord!r}")
 
 
+def _finite_max(xb, axis):
+    m = np.amax(xb, axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0.0)
+
+
 def logsumexp(x, axis=None, keepdims=False):
     """``log(sum(exp(x)))`` computed stably (shifted by the maximum, which carries no derivative)."""
-    m = np.amax(base_value(x), axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
+    m = lower(_finite_max, x, axis)     # recorded under hd.jit, not frozen
     r = add(log(sum(exp(subtract(x, m)), axis=axis, keepdims=True)), m)
     return r if keepdims else squeeze(r, axis)
 
@@ -301,20 +308,18 @@ def rad2deg(x):
 
 def fmax(x, y):
     """Elementwise maximum ignoring NaNs (a NaN loses); ties split the derivative evenly, like ``maximum``."""
-    xb, yb = base_value(x), base_value(y)
-    return where(np.isnan(xb), y, where(np.isnan(yb), x, maximum(x, y)))
+    return where(lower(np.isnan, x), y, where(lower(np.isnan, y), x, maximum(x, y)))
 
 
 def fmin(x, y):
     """Elementwise minimum ignoring NaNs."""
-    xb, yb = base_value(x), base_value(y)
-    return where(np.isnan(xb), y, where(np.isnan(yb), x, minimum(x, y)))
+    return where(lower(np.isnan, x), y, where(lower(np.isnan, y), x, minimum(x, y)))
 
 
 def mod(x, y):
     """``x % y`` with numpy's sign convention; derivative 1 in ``x`` and ``-floor(x / y)`` in ``y``
     (the subgradient; the jumps themselves are not differentiable)."""
-    q = np.floor_divide(base_value(x), base_value(y))
+    q = lower(np.floor_divide, x, y)
     return subtract(x, multiply(y, q))
 
 
@@ -331,12 +336,16 @@ def log_softmax(x, axis=None):
     return subtract(x, logsumexp(x, axis=axis, keepdims=True))
 
 
+def _size(x):
+    return int(np.prod(shape_of(x), dtype=np.int64))
+
+
 def average(x, axis=None, weights=None, returned=False, keepdims=False):
     """Weighted average along ``axis``; with ``returned`` also the sum of the weights (numpy's pair)."""
     if returned:
         avg = average(x, axis=axis, weights=weights, keepdims=keepdims)
         if weights is None:
-            wsum = np.broadcast_to(float(np.size(base_value(x)) // (np.size(base_value(avg)) or 1)),
+            wsum = np.broadcast_to(float(_size(x) // (_size(avg) or 1)),
                                    shape_of(avg)).copy()
         else:
             w = weights

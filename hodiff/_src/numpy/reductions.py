@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from .. import table as P
-from ..core.engine import dtype_of, Box, base_value, ndim_of, shape_of
+from ..core.engine import dtype_of, Box, StagedBox, base_value, lower, ndim_of, shape_of
 from ..table.scans import cumprod_last, cumsum_last, prod_last
 
 __all__ = ["amax", "amin", "cumprod", "cumsum", "mean", "nanmean", "nansum", "prod", "std", "sum", "var"]
@@ -41,7 +41,15 @@ def check_dtype(r: Any, dtype: DTypeLike | None, what: str) -> Any:
 def _mask(where: Any, x: Any) -> np.ndarray | None:
     if where is None or where is True:
         return None
-    return np.broadcast_to(np.asarray(base_value(where), dtype=bool), shape_of(x))
+    return lower(_bool_mask, where, tuple(shape_of(x)))    # recorded (not frozen) under hd.jit
+
+
+def _bool_mask(where: Any, shape: tuple) -> np.ndarray:
+    return np.broadcast_to(np.asarray(where, dtype=bool), shape)
+
+
+def _count_of(m: np.ndarray, axis: Any, keepdims: bool, dtype: Any) -> np.ndarray:
+    return np.asarray(np.sum(m, axis=axis, keepdims=keepdims)).astype(dtype)
 
 
 def _masked(x: Any, m: np.ndarray | None, fill: float) -> Any:
@@ -51,6 +59,8 @@ def _masked(x: Any, m: np.ndarray | None, fill: float) -> Any:
 def _count(x: Any, axis: Any, keepdims: bool, m: np.ndarray | None) -> Any:
     if m is None:
         m = np.ones(shape_of(x), dtype=bool)
+    if isinstance(m, StagedBox):    # hd.jit recording: the count stays a recorded array of x's precision
+        return lower(_count_of, m, axis, keepdims, np.result_type(dtype_of(x), np.float32))
     n = np.sum(m, axis=axis, keepdims=keepdims)
     # a Python float (or an array of x's precision) keeps float32 inputs in float32
     return float(n) if np.ndim(n) == 0 else n.astype(np.result_type(dtype_of(x), np.float32))
@@ -148,20 +158,24 @@ def std(x: ArrayLike, axis: Any = None, ddof: float = 0, keepdims: bool = False,
     return check_dtype(r, dtype, "std")
 
 
+def _not_nan(xb: Any) -> np.ndarray:
+    return ~np.isnan(xb)
+
+
 def nansum(x: ArrayLike, axis: Any = None, keepdims: bool = False, *, dtype: DTypeLike | None = None,
            initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Any:
     """Sum treating NaNs as zero (their derivative is zero)."""
-    ok = ~np.isnan(base_value(x))
+    ok = lower(_not_nan, x)
     m = _mask(where, x)
-    return sum(x, axis=axis, keepdims=keepdims, dtype=dtype, initial=initial, where=ok if m is None else ok & m)
+    return sum(x, axis=axis, keepdims=keepdims, dtype=dtype, initial=initial, where=ok if m is None else lower(np.logical_and, ok, m))
 
 
 def nanmean(x: ArrayLike, axis: Any = None, keepdims: bool = False, *, dtype: DTypeLike | None = None,
             where: ArrayLike | None = None) -> Any:
     """Mean over the non-NaN entries (and those selected by ``where``)."""
-    ok = ~np.isnan(base_value(x))
+    ok = lower(_not_nan, x)
     m = _mask(where, x)
-    return mean(x, axis=axis, keepdims=keepdims, dtype=dtype, where=ok if m is None else ok & m)
+    return mean(x, axis=axis, keepdims=keepdims, dtype=dtype, where=ok if m is None else lower(np.logical_and, ok, m))
 
 
 def _scan(last: Any, x: Any, axis: Any) -> Any:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.engine import Primitive, base_value, binary_door, bind, size_of, unary_door
+from ..core.engine import Primitive, binary_door, bind, lower, lower_value, size_of, unary_door
 from .common import binary_domain, ew_cost, unary_domain
 
 # Rules refer to ops declared further down (a rule runs only when called); declaring their types here lets a type
@@ -99,11 +99,14 @@ def safe_log(x):
     the convention PyTorch and JAX share); NaN for x < 0, where x**y is not defined off the integers."""
     if isinstance(x, (int, float)):   # keep Python numbers weakly typed, so float32 stays float32
         return float(np.log(x)) if x > 0 else (0.0 if x == 0 else float("nan"))
-    xb = base_value(x)
-    bad = xb <= 0
-    if np.any(bad):
-        return where(bad, where(xb == 0, 0.0, np.nan), log(where(bad, 1.0, x)))
+    bad = lower(np.less_equal, x, 0)       # masks through lower: recomputed when an hd.jit program replays
+    if bool(lower(np.any, bad)):
+        return where(bad, lower(_log_off_domain, x), log(where(bad, 1.0, x)))
     return log(x)
+
+
+def _log_off_domain(xb):
+    return np.where(xb == 0, 0.0, np.nan)
 
 
 def _pow_dx(d, ans, x, y):
@@ -148,7 +151,7 @@ sqrt = unary_primitive("sqrt", np.sqrt, lambda d, ans, x: divide(d, multiply(2.0
 
 
 def sign_of(x):
-    return np.sign(base_value(x))
+    return lower(np.sign, x)
 
 
 absolute = unary_primitive("absolute", np.absolute, lambda d, ans, x: multiply(d, sign_of(x)), domain=(-2.0, 2.0),
@@ -157,7 +160,10 @@ absolute = unary_primitive("absolute", np.absolute, lambda d, ans, x: multiply(d
 
 def select_weight(x, y, first):
     """Weight of ``x`` in max/min(x, y): 1 where x wins, 0 where it loses, 1/2 on ties (the ties are split)."""
-    xb, yb = base_value(x), base_value(y)
+    return lower(_select_weight, x, y, first)
+
+
+def _select_weight(xb, yb, first):
     win = (xb > yb) if first else (xb < yb)
     w = np.where(win, 1.0, np.where(xb == yb, 0.5, 0.0))
     return w.astype(np.result_type(xb, yb, np.float32), copy=False)
@@ -186,4 +192,4 @@ _where = Primitive(
 
 def where(condition, x, y):
     """``x`` where ``condition`` holds, else ``y`` (differentiable in ``x`` and ``y``)."""
-    return bind(_where, base_value(condition), x, y)
+    return bind(_where, lower_value(condition), x, y)

@@ -8,7 +8,7 @@ import builtins
 
 import numpy as np
 
-from ..core.engine import Primitive, base_value, bind, bind1, ndim_of, shape_of, size_of
+from ..core.engine import Primitive, StagedBox, base_value, bind, bind1, lower_value, ndim_of, shape_of, size_of
 from .common import batch_axes, copy_cost
 
 
@@ -164,7 +164,11 @@ def normalize_index(idx, nd):
         return idx
     out = []
     for i in idx:
-        i = base_value(i)
+        i = lower_value(i)
+        if isinstance(i, StagedBox):
+            # hd.jit recording: an integer scalar index (``x[np.argmax(x)]``) is a guard on that integer only;
+            # an index array is a constant of the getitem step, so the program reads (and guards) all of it
+            i = i.__index__() if i.ndim == 0 and i.dtype.kind in "iu" else base_value(i)
         if isinstance(i, list):
             i = np.asarray(i)
         if isinstance(i, np.ndarray) and i.dtype.kind == "f":

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from ..core.engine import Primitive, base_value, bind, ndim_of, shape_of, size_of
+from ..core.engine import Primitive, bind, lower, ndim_of, shape_of, size_of
 from .contractions import matmul, mT
 from .elementwise import add, divide, multiply, negative, subtract
 from .indexing import getitem, reshape, transpose
@@ -206,7 +206,12 @@ def _cofactors(a):
 
 
 def _nearly_singular(a):
-    a0 = np.asarray(base_value(a), dtype=float)
+    """Whether the cofactor formula is needed (a guard under ``hd.jit``: the test itself is recorded)."""
+    return bool(lower(_ill_conditioned, a))
+
+
+def _ill_conditioned(a0):
+    a0 = np.asarray(a0, dtype=float)
     if a0.size == 0:
         return False
     with np.errstate(all="ignore"):
@@ -240,9 +245,13 @@ def det(a):
     return bind(_det, a)
 
 
+def _det_sign(a):
+    return np.sign(np.linalg.det(a))
+
+
 def slogdet(a):
     """``(sign, log|det a|)``; the sign carries no derivative."""
-    return np.sign(np.linalg.det(base_value(a))), bind(_logabsdet, a)
+    return lower(_det_sign, a), bind(_logabsdet, a)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -475,6 +484,10 @@ def _svd_jvp(t, ans, a):
     return concatenate_([du, _row(ds), dv], -2)
 
 
+def _abs_sum(a, b):
+    return np.abs(a) + np.abs(b)
+
+
 def _svd_vjp(g, ans, a):
     m, _n = shape_of(a)[-2:]
     u, s, v = _unpack_svd(ans, m)
@@ -489,7 +502,7 @@ def _svd_vjp(g, ans, a):
     sr, sc = _row(s), _col(s)
     utgu = matmul(mT(u), gu)
     vtgv = matmul(mT(v), gv)
-    F = gap_inverse(multiply(s, s), np.abs(base_value(utgu)) + np.abs(base_value(vtgv)))
+    F = gap_inverse(multiply(s, s), lower(_abs_sum, utgu, vtgv))
     core = add(add(multiply(multiply(F, subtract(utgu, mT(utgu))), sr), core),
                multiply(sc, multiply(F, subtract(vtgv, mT(vtgv)))))
     out = matmul(u, matmul(core, mT(v)))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.engine import Box, base_value, shape_of
+from ..core.engine import Box, StagedBox, lower, shape_of
 from .elementwise import add, divide, multiply, subtract
 from .indexing import reshape
 
@@ -36,6 +36,8 @@ def _components(x):
     nonzero cotangents (``jacrev`` seeds a dual number with a zero primal), and masks read from the value alone
     would drop them.
     """
+    if isinstance(x, StagedBox):     # hd.jit recording: kept staged, so checks on it are recorded (lower)
+        return {(): x}
     if not isinstance(x, Box):
         return {(): np.asarray(x)}
     if not hasattr(x, "tangent"):
@@ -54,24 +56,45 @@ def _zero_entries(x):
     shape = tuple(shape_of(x))
     if comps is None:
         return np.zeros(shape, dtype=bool)
+    return lower(_zero_in_all, list(comps.values()), shape)
+
+
+def _zero_in_all(comps, shape):
     z = np.ones(shape, dtype=bool)
-    for c in comps.values():
-        nz = c != 0
+    for c in comps:
+        nz = np.asarray(c) != 0
         z &= ~np.any(nz, axis=tuple(range(nz.ndim - len(shape)))) if nz.ndim > len(shape) else ~nz
     return z
 
 
 def is_zero(x):
-    return bool(np.all(_zero_entries(x)))
+    return bool(lower(np.all, _zero_entries(x)))
 
 
 def _repeated(w):
-    """Pairs (i, j) of (numerically) equal entries of the last axis of ``w``, the diagonal included (plain bools)."""
-    w0 = np.asarray(base_value(w), dtype=float)
+    """Pairs (i, j) of (numerically) equal entries of the last axis of ``w``, the diagonal included (bools, computed
+    through ``lower``: under ``hd.jit`` the mask is recorded, not frozen)."""
+    return lower(_repeated_plain, w)
+
+
+def _repeated_plain(w0):
+    w0 = np.asarray(w0, dtype=float)
     n = w0.shape[-1]
     scale = np.max(np.abs(w0), axis=-1, keepdims=True)[..., None] if n else 0.0
     gap = np.abs(w0[..., None, :] - w0[..., :, None])
     return gap <= 8 * n * np.finfo(float).eps * np.maximum(scale, np.finfo(float).tiny)
+
+
+def _off_diagonal(rep):
+    return rep & ~np.eye(rep.shape[-1], dtype=bool)
+
+
+def _as_float(m, flip):
+    return (~m if flip else m).astype(float)
+
+
+def _nan_where(m):
+    return np.where(m, np.nan, 0.0)
 
 
 def gap_inverse(w, proj=None):
@@ -86,15 +109,16 @@ def gap_inverse(w, proj=None):
     """
     n = shape_of(w)[-1]
     rep = _repeated(w)
-    off = ~np.eye(n, dtype=bool)
-    bad = rep & off
-    if proj is not None and bad.any():
-        z = _zero_entries(proj)
-        bad = bad & ~(z & np.swapaxes(z, -1, -2))
+    bad = lower(_off_diagonal, rep)
+    if bool(lower(np.any, bad)):      # a guard under hd.jit; the rare repeated case reads plain values
+        bad = np.asarray(bad)
+        if proj is not None:
+            z = np.asarray(_zero_entries(proj))
+            bad = bad & ~(z & np.swapaxes(z, -1, -2))
     d = subtract(reshape(w, tuple(shape_of(w)[:-1]) + (1, n)), reshape(w, tuple(shape_of(w)) + (1,)))
-    F = multiply(divide(1.0, add(d, rep.astype(float))), (~rep).astype(float))
-    if bad.any():
-        F = add(F, np.where(bad, np.nan, 0.0))
+    F = multiply(divide(1.0, add(d, lower(_as_float, rep, False))), lower(_as_float, rep, True))
+    if bool(lower(np.any, bad)):
+        F = add(F, lower(_nan_where, bad))
     return F
 
 
@@ -115,9 +139,10 @@ def cluster_nan(w, gw):
     part of ``hessian``), except where that level's tangent of ``w`` itself splits the pair: there the
     eigenvector tangent of the same level carries the check (:func:`gap_inverse`).
     """
-    rep = _repeated(w) & ~np.eye(shape_of(w)[-1], dtype=bool)
-    if not rep.any():
+    rep = lower(_off_diagonal, _repeated(w))
+    if not bool(lower(np.any, rep)):
         return None
+    rep = np.asarray(rep)
     cg = _components(gw)
     if cg is None:
         return np.full(tuple(shape_of(gw)[:-1]) + (1, 1), np.nan)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.engine import Primitive, base_value, bind, ndim_of, shape_of, size_of
+from ..core.engine import Primitive, bind, lower, ndim_of, shape_of, size_of
 from .common import batch_axes, copy_cost
 from .elementwise import multiply
 from .indexing import align_tangent, reshape
@@ -94,7 +94,10 @@ def reduce_sum(x, axis=None, keepdims=False):
 
 def extreme_weights(x, ans, axis, keepdims):
     """Where the max/min is attained, each tie weighted 1/(number of ties): the derivative splits ties evenly."""
-    xb, ab = base_value(x), base_value(ans)
+    return lower(_extreme_weights, x, ans, axis, keepdims)
+
+
+def _extreme_weights(xb, ab, axis, keepdims):
     if not keepdims:
         ab = np.reshape(ab, kept_shape(np.shape(xb), axis))
     hit = (xb == ab).astype(np.result_type(xb, np.float32))

@@ -9,7 +9,7 @@ import string
 
 import numpy as np
 
-from ..core.engine import dtype_of, Primitive, Variadic, base_value, bind, ndim_of, shape_of, size_of
+from ..core.engine import dtype_of, Primitive, Variadic, bind, lower, ndim_of, shape_of, size_of
 from .elementwise import divide, multiply, where
 from .indexing import getitem, reshape
 from .reductions import broadcast_to, sum_axes
@@ -57,9 +57,18 @@ def _replaced(x):
     return where(np.eye(k, dtype=bool), 1.0, _expand_last(x, -2))
 
 
+def _all_nonzero(xb):
+    return np.all(xb != 0)
+
+
+def _no_zeros(x):
+    """Whether ``x`` has no zero entry: a guard of the path under ``hd.jit`` (the test is recorded, not frozen)."""
+    return bool(lower(_all_nonzero, x))
+
+
 def _others(x, ans):
     """The product of all entries but one along the last axis, for each one; exact even where x has zeros."""
-    if np.all(base_value(x) != 0):
+    if _no_zeros(x):
         return divide(_expand_last(ans), x)
     return prod_last(_replaced(x))
 
@@ -82,14 +91,14 @@ def _upper(k):
 
 
 def _cumprod_jvp(t, ans, x):
-    if np.all(base_value(x) != 0):
+    if _no_zeros(x):
         return multiply(ans, cumsum_last(divide(t, x)))
     Y = multiply(cumprod_last(_replaced(x)), _upper(shape_of(x)[-1]))
     return sum_axes(multiply(_expand_last(t), Y), (-2,), False)
 
 
 def _cumprod_vjp(g, ans, x):
-    if np.all(base_value(x) != 0):
+    if _no_zeros(x):
         return divide(_rev_last(cumsum_last(_rev_last(multiply(g, ans)))), x)
     Y = multiply(cumprod_last(_replaced(x)), _upper(shape_of(x)[-1]))
     return sum_axes(multiply(_expand_last(g, -2), Y), (-1,), False)

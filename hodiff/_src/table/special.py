@@ -11,7 +11,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.special as sp
 
-from ..core.engine import Primitive, base_value, bind
+from ..core.engine import Primitive, bind, lower, lower_value
 from .common import ew_cost
 from .elementwise import (
     binary_primitive,
@@ -87,7 +87,7 @@ _polygamma = Primitive("polygamma", lambda x, n: sp.polygamma(n, x), _POLYGAMMA_
 
 def polygamma(n, x):
     """The n-th derivative of the digamma function (``scipy.special.polygamma``); differentiable in ``x``."""
-    return bind(_polygamma, x, n=int(base_value(n)))
+    return bind(_polygamma, x, n=int(lower_value(n)))
 
 
 def digamma(x):
@@ -125,13 +125,16 @@ def _sinc_series_d(x):
     return multiply(multiply(acc, t), np.pi)
 
 
+def _near_zero(xb):
+    return np.abs(np.pi * np.asarray(xb)) < _SINC_SWITCH
+
+
 def _sinc_local(ans, x):
     # sinc'(x) = (cos(pi x) - sinc(x)) / x away from 0; near 0 its series (the formula cancels, and is 0/0 at 0)
-    xb = base_value(x)
-    small = np.abs(np.pi * np.asarray(xb)) < _SINC_SWITCH
-    if not np.any(small):
+    small = lower(_near_zero, x)       # recorded (not frozen) when hd.jit records: the branch taken is a guard
+    if not bool(lower(np.any, small)):
         return divide(subtract(cos(multiply(np.pi, x)), ans), x)
-    if np.all(small):
+    if bool(lower(np.all, small)):
         return _sinc_series_d(x)
     xs = where(small, 1.0, x)
     far = divide(subtract(cos(multiply(np.pi, xs)), sinc(xs)), xs)

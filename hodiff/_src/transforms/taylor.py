@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.engine import dtype_of, Box, base_value, opened, shape_of
+from ..core.engine import dtype_of, Box, opened, shape_of
 from ..interpreters.taylor import Jet, TaylorTrace
 from ..numpy.shape import stack
 from .. import table as P
@@ -118,8 +118,7 @@ def derivative(f: Callable[..., Any], order: int = 1) -> Callable[..., Any]:
             return as_output(out)
         trace = TaylorTrace(order)
         with opened(trace):
-            b = np.asarray(base_value(x))
-            one = np.ones(b.shape, dtype=b.dtype)
+            one = np.ones(tuple(shape_of(x)), dtype=dtype_of(x))
             out = f(Jet([x, one[()] if one.ndim == 0 else one] + [None] * (order - 1), trace))
         output_leaves(out, "derivative", tree_ok=False)   # None, strings, dicts...: refused, never a zero
         c = _coeff(out, trace, order)

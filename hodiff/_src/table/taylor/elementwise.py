@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 
 from ... import table as P
-from ...core.engine import base_value
+from ...core.engine import base_value, dtype_of, lower
 from .. import special as PM
 from .series import (
     TAYLOR_RULES,
@@ -159,17 +159,20 @@ def _sinc_power_coeff(t0, m):
     return P.multiply(acc, t0) if m % 2 else acc
 
 
+def _sinc_near(xb):
+    return np.abs(np.pi * np.asarray(xb)) < _SINC_SWITCH
+
+
 def _sinc_series(x, ans):
     # sinc(x) = g(pi x) with g(t) = sin(t) / t. Near 0 (|pi x_0| < _SINC_SWITCH) the coefficients are
     # sum_m pi^m g^(m)(t_0) / m! (x - x_0)^m, the series of g re-expanded at t_0; far from 0 the quotient.
-    xb = np.asarray(base_value(x[0]))
-    near = np.abs(np.pi * xb) < _SINC_SWITCH
+    near = lower(_sinc_near, x[0])     # recorded when hd.jit records; the branches taken are guards
     n = len(x)
-    if not np.any(near):
+    if not bool(lower(np.any, near)):
         px = s_scale(x, np.pi)
         return s_div(s_sincos(px)[0], px, y0=ans)
     far = None
-    if not np.all(near):
+    if not bool(lower(np.all, near)):
         xs = [P.where(near, 1.0, x[0])] + list(x[1:])
         px = s_scale(xs, np.pi)
         far = s_div(s_sincos(px)[0], px)
@@ -206,7 +209,7 @@ def _t_power(ans, xs, primals, params, K):
             if af.is_integer() and 0 <= af <= 64:
                 return s_pow_int(x, int(af))[1:]
             return s_pow_const(x, af, y0=ans)[1:]
-        ab = np.asarray(base_value(a))
+        ab = np.asarray(base_value(a)) if np.dtype(dtype_of(a)).kind in "iub" else np.zeros(0)
         if ab.size and np.all(ab == np.round(ab)) and np.all(ab >= 0) and ab.max() <= 64 \
                 and ab.dtype.kind in "iub":
             # integer exponent array: exact also at x_0 = 0 (select per element from x**m series, m distinct)
@@ -275,7 +278,7 @@ def _t_hypot(ans, xs, primals, params, K):
 
 
 def _logaddexp_series(x, y, ans):
-    m = np.maximum(base_value(x[0]), base_value(y[0]))   # a constant shift, for range only: the result is exact
+    m = lower(np.maximum, x[0], y[0])   # a shift without derivative, for range only: the result is exact
     ex = s_exp([P.subtract(x[0], m)] + list(x[1:]))
     ey = s_exp([P.subtract(y[0], m)] + list(y[1:]))
     return s_log(s_add(ex, ey), y0=ans)

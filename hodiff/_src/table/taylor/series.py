@@ -22,7 +22,7 @@ import numpy as np
 
 from ... import table as P
 from .. import special as PM
-from ...core.engine import PRIMITIVES, base_value
+from ...core.engine import PRIMITIVES, lower
 
 __all__ = ["TAYLOR_RULES", "register", "unary_series"]
 
@@ -212,8 +212,8 @@ def s_pow_const(x, a, y0=None):
     Where ``x_0 = 0`` the recurrence divides by zero; there the coefficients come from Taylor's formula in
     ``u = x - x_0`` with the derivatives ``a (a-1) ... (a-j+1) x_0^(a-j)`` (0, or inf/nan as the first-order rules
     give them)."""
-    zero = np.asarray(base_value(x[0])) == 0
-    if np.any(zero) and len(x) > 1:
+    zero = lower(np.equal, x[0], 0)     # recorded under hd.jit; the branch below is a guard
+    if len(x) > 1 and bool(lower(np.any, zero)):
         y0 = P.power(x[0], a) if y0 is None else y0
         safe = s_pow_const([P.where(zero, 1.0, x[0])] + list(x[1:]), a)
         u = [None] + list(x[1:])
