@@ -1,7 +1,11 @@
 """The issue-5 benchmark harness: hodiff against its eager peers and hand-written numpy, problems P1..P5.
 
-    python benchmarks/run.py --quick                 # about a minute: every row of the table, fewer samples
-    python benchmarks/run.py                         # full: more sizes for the plot, more samples, several minutes
+Eager hodiff, hodiff compiled with ``hd.jit`` (library ``hodiff-jit``: its own rows, targets and first-call times),
+the peers (JAX with and without jit), and hand-written numpy.
+
+    python benchmarks/run.py --quick                 # about two minutes: every row of the table, fewer samples
+    python benchmarks/run.py                         # full: more sizes, more samples, P2 at n = 10^6 in three
+                                                     # allocator states; about 15 minutes
     python benchmarks/run.py --peers torch,autograd  # choose peers (default: every one that is installed)
     python benchmarks/run.py --write-docs            # also regenerate docs/performance.md from this run
 
@@ -183,6 +187,9 @@ def combine(runs):
                 e["rel_err"] = max(errs)
             for fld in ("samples", "discarded", "cpu_fallback"):
                 e[fld] = sum(x.get(fld, 0) for x in es)
+            notes = sorted({x["first_call_note"] for x in es if x.get("first_call_note")})
+            if notes:
+                e["first_call_note"] = "; ".join(notes)
             eager = sorted({x["ran_eagerly"] for x in es if x.get("ran_eagerly")})
             if eager:                                 # one process that did not replay marks the whole row
                 e["ran_eagerly"] = "; ".join(eager)
@@ -670,8 +677,8 @@ def markdown_report(doc, args, for_docs):
                 "## How to reproduce", "", "```bash",
                 "pip install -e '.[bench]'        # autograd, mygrad, jax, torch==2.13.0, threadpoolctl",
                 commands(args), "```", "",
-                ("`--quick` takes about a minute (fewer samples, P2 at two sizes); without it the run takes "
-                "several minutes. `--peers torch,autograd` chooses the peers; missing peers are skipped. "
+                ("`--quick` takes about two minutes (fewer samples, P2 at two sizes, one allocator state); without "
+                "it the run takes about 15 minutes on an idle machine. `--peers torch,autograd` chooses the peers; missing peers are skipped. "
                 "`python benchmarks/overhead.py` gives the small per-operation overhead table."), ""]
     out += [f"## Run of {doc['date']} ({'quick' if doc['quick'] else 'full'} mode)", "",
             (f"- Machine: {m['cpu']}, {m['machine']} ({m.get('simd', '')}), {m['logical_cpus']} logical CPUs, "
@@ -797,7 +804,7 @@ def markdown_report(doc, args, for_docs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="about a minute: fewer samples, P2 at n = 10^4 and 10^6")
+    ap.add_argument("--quick", action="store_true", help="about two minutes: fewer samples, P2 at n = 10^4 and 10^6")
     ap.add_argument("--peers", dest="peers_arg", default=None,
                     help=f"comma-separated subset of {','.join(PEERS)} (default: all installed); 'none' for none")
     ap.add_argument("--procs", type=int, default=1, help="fresh processes per library (median of their medians)")

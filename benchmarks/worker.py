@@ -2,8 +2,10 @@
 
 Started by ``run.py`` (which sets the environment: unset OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, one BLAS thread).
 The process pins itself to one core, keeps the garbage collector on, warms the allocator by allocating and freeing
-one large block, then for every problem: checks each derivative once against the hand-written reference, and times
-plain-numpy ``f`` and every variant in interleaved rounds (median of each round's median of samples).
+one large block (``--alloc-warmup-mib``, 31 by default, 0 for none), then for every problem: checks each derivative
+once against the hand-written reference, and times plain-numpy ``f`` and every variant in interleaved rounds (median
+of each round's median of samples). Compiled variants are also checked to have replayed (after warm-up and after
+timing), and the first call of freshly made compiled functions is timed against one call without compilation.
 """
 from __future__ import annotations
 
