@@ -241,5 +241,13 @@ ROWS = [
     ("P5.d3", "P5: third derivative of sin(x) exp(x/2) at 0.7", "time", "us", "226 µs (torch)", 60.0, ""),
 ]
 
+# Targets for compiled replay (hd.jit, the 'hodiff-jit' library), same units as ROWS; rows without one show n/a.
+JIT_TARGETS = {"P1.vg": 0.6, "P1.d2": 1.5, "P2.grad@10000": 2.0, "P2.hvp@10000": 3.0, "P2.grad@1000000": 2.5,
+               "P2.hvp@1000000": 4.0, "P3.grad": 2.0, "P3.hvp": 3.4, "P4.hess@500": 12.5}
+# The first call of a fresh hd.jit function (record + build) against one eager hodiff call of the same computation.
+FIRST_CALL_TARGET = 3.0
+# Allocator states for the n = 10^6 rows (MiB freed before measuring; 0: none). The main run uses the last one.
+ALLOC_STATES_MIB = (0, 16, 31)
+
 # Derivatives must match the reference to this max relative error (normwise: max|d - ref| / max|ref|).
 ACCURACY_TOL = 1e-10

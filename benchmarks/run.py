@@ -1,7 +1,11 @@
 """The issue-5 benchmark harness: hodiff against its eager peers and hand-written numpy, problems P1..P5.
 
-    python benchmarks/run.py --quick                 # about a minute: every row of the table, fewer samples
-    python benchmarks/run.py                         # full: more sizes for the plot, more samples, several minutes
+Eager hodiff, hodiff compiled with ``hd.jit`` (library ``hodiff-jit``: its own rows, targets and first-call times),
+the peers (JAX with and without jit), and hand-written numpy.
+
+    python benchmarks/run.py --quick                 # about two minutes: every row of the table, fewer samples
+    python benchmarks/run.py                         # full: more sizes, more samples, P2 at n = 10^6 in three
+                                                     # allocator states; about 15 minutes
     python benchmarks/run.py --peers torch,autograd  # choose peers (default: every one that is installed)
     python benchmarks/run.py --write-docs            # also regenerate docs/performance.md from this run
 
@@ -37,6 +41,7 @@ import problems as P
 from peers import LIBS, MODULES, PEERS
 
 RESULTS = os.path.join(HERE, "results")
+DISPLAY = {"jax": "JAX (eager)", "jax-jit": "JAX (jit)", "hodiff-jit": "hodiff (jit)", "numpy": "hand-written numpy"}
 DOCS_PAGE = os.path.join(ROOT, "docs", "performance.md")
 TORCH_PIN = "2.13.0"
 # Unset for the workers (older OpenBLAS needs them on some CPUs; they slow a current numpy): see the docs page.
@@ -128,16 +133,20 @@ def availability(libs):
 # Running the workers
 
 
-def run_worker(lib, args, env):
+def run_worker(lib, args, env, alloc_mib=None):
+    """One worker process; ``alloc_mib`` set: only P2 at n = 10^6 after that allocator warm-up (no memory pass)."""
     fd, out = tempfile.mkstemp(prefix=f"hodiff-bench-{lib}-", suffix=".json")
     os.close(fd)
     cmd = [sys.executable, os.path.join(HERE, "worker.py"), "--lib", lib, "--out", out, "--core", str(args.core)]
     if args.quick:
         cmd.append("--quick")
-    if args.problems:
-        cmd += ["--problems", args.problems]
-    if args.p2_sizes:
-        cmd += ["--p2-sizes", args.p2_sizes]
+    if alloc_mib is not None:
+        cmd += ["--problems", "P2", "--p2-sizes", str(P.P2_MEM_N), "--no-memory", "--alloc-warmup-mib", str(alloc_mib)]
+    else:
+        if args.problems:
+            cmd += ["--problems", args.problems]
+        if args.p2_sizes:
+            cmd += ["--p2-sizes", args.p2_sizes]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=None if args.verbose else subprocess.PIPE,
@@ -168,7 +177,8 @@ def combine(runs):
         rec["f_value"] = statistics.median(r["f_value"] for r in recs)
         for i, e in enumerate(rec["variants"]):
             es = [r["variants"][i] for r in recs if i < len(r["variants"])]
-            for fld in ("seconds", "value", "ratio_to_f", "extra_peak_bytes", "extra_peak_multiple"):
+            for fld in ("seconds", "value", "ratio_to_f", "extra_peak_bytes", "extra_peak_multiple", "first_call_ms",
+                        "first_call_ratio", "eager_call_ms"):
                 vals = [x[fld] for x in es if fld in x]
                 if vals:
                     e[fld] = statistics.median(vals)
@@ -177,6 +187,13 @@ def combine(runs):
                 e["rel_err"] = max(errs)
             for fld in ("samples", "discarded", "cpu_fallback"):
                 e[fld] = sum(x.get(fld, 0) for x in es)
+            notes = sorted({x["first_call_note"] for x in es if x.get("first_call_note")})
+            if notes:
+                e["first_call_note"] = "; ".join(notes)
+            eager = sorted({x["ran_eagerly"] for x in es if x.get("ran_eagerly")})
+            if eager:                                 # one process that did not replay marks the whole row
+                e["ran_eagerly"] = "; ".join(eager)
+                e["replayed"] = False
     base["errors"] = functools.reduce(operator.iadd, (r["errors"] for r in runs), [])
     return base
 
@@ -234,7 +251,7 @@ def fmt(v, unit):
 
 
 def label(lib, e):
-    name = {"jax": "JAX eager", "jax-jit": "JAX jit", "numpy": "numpy"}.get(lib, lib)
+    name = {"jax": "JAX eager", "jax-jit": "JAX jit", "hodiff-jit": "hodiff jit", "numpy": "numpy"}.get(lib, lib)
     return f"{name}: {e['label']}"
 
 
@@ -268,8 +285,37 @@ def summary_rows(results):
             row["f_per_op"] = r["f_value"] if r else None
         row["meets_target"] = None if h is None else bool(h[2] <= target)
         row["beats_peers"] = None if (h is None or best is None) else bool(h[2] < best[2])
+        row.update(jit_fields(key, ent, row))
         rows.append(row)
     return rows
+
+
+def _first_call(e):
+    if e.get("first_call_ms") is None:
+        return None
+    return {"ms": e["first_call_ms"], "ratio": e["first_call_ratio"], "eager_ms": e.get("eager_call_ms"),
+            "note": e.get("first_call_note")}
+
+
+def jit_fields(key, ent, row):
+    """The compiled-replay columns of one summary row: hodiff-jit's primary variant against its target."""
+    hj = next(((e, v) for lib, e, v in ent if lib == "hodiff-jit" and e["primary"]), None)
+    jj = next((e for lib, e, v in ent if lib == "jax-jit"), None)
+    mem = key.startswith("P2.mem")
+    out = {"jit_target": P.JIT_TARGETS.get(key),
+           "hodiff_jit": None if hj is None else {"label": hj[0]["label"], "value": hj[1],
+                                                  "ran_eagerly": hj[0].get("ran_eagerly")},
+           "hodiff_jit_first": None if (hj is None or mem) else _first_call(hj[0]),
+           "jax_jit_first": None if (jj is None or mem) else _first_call(jj)}
+    t = out["jit_target"]
+    hv = out["hodiff_jit"]
+    # a variant that ran eagerly is not the compiled figure: it neither passes nor fails the compiled target
+    out["jit_meets"] = None if (hv is None or t is None or hv["ran_eagerly"]) else bool(hv["value"] <= t)
+    fc = out["hodiff_jit_first"]
+    out["first_call_meets"] = None if fc is None else bool(fc["ratio"] <= P.FIRST_CALL_TARGET)
+    if hv is not None and row.get("jax_jit"):
+        out["jit_vs_jax_jit"] = hv["value"] / row["jax_jit"]["value"]
+    return out
 
 
 def cell(text):
@@ -297,8 +343,74 @@ def summary_table(rows):
     return "\n".join(lines)
 
 
+def _first_cell(fc):
+    if fc is None:
+        return "n/a"
+    ms = fc["ms"]
+    t = f"{ms:.3g} ms" if ms < 1000 else f"{ms / 1e3:.3g} s"
+    return f"{t} = {fc['ratio']:.3g}x eager" + (f" ({cell(fc['note'])})" if fc.get("note") else "")
+
+
+def jit_table(rows):
+    """hodiff's compiled replay beside eager hodiff, the peers, JAX jit and hand-written numpy."""
+    lines = [("| problem | metric | hodiff eager (here) | **hodiff jit (here)** | jit target | meets | "
+              "JAX jit (here) | best eager peer (here) | hand-written numpy (here) | first call, hodiff jit | "
+              f"first call ≤ {P.FIRST_CALL_TARGET:g}x eager | first call, JAX jit |"),
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        u = r["unit"]
+        hj = r.get("hodiff_jit")
+        if hj is None:
+            hjs = "n/a"
+        elif hj["ran_eagerly"]:
+            hjs = f"{fmt(hj['value'], u)} (RAN EAGERLY: {cell(hj['ran_eagerly'][:120])})"
+        else:
+            hjs = f"**{fmt(hj['value'], u)}**"
+        t = r.get("jit_target")
+        ok = {True: "**pass**", False: "FAIL", None: "n/a"}[r.get("jit_meets")]
+        if hj is not None and hj["ran_eagerly"] and t is not None:
+            ok = "no (ran eagerly)"
+        bp = r["best_peer"]
+        bp_s = "n/a" if bp is None else f"{fmt(bp['value'], u)} ({_short(bp['lib'], bp['label'])})"
+        fc_ok = {True: "**pass**", False: "FAIL", None: "n/a"}[r.get("first_call_meets")]
+        lines.append(" | ".join([
+            f"| {cell(r['problem'])}", cell(r["metric"]),
+            "n/a" if r["hodiff"] is None else fmt(r["hodiff"]["value"], u), hjs,
+            "n/a" if t is None else f"≤ {fmt(t, u)}", ok,
+            "n/a" if r["jax_jit"] is None else fmt(r["jax_jit"]["value"], u), bp_s,
+            "n/a" if r["hand"] is None else fmt(r["hand"]["value"], u),
+            _first_cell(r.get("hodiff_jit_first")), fc_ok, _first_cell(r.get("jax_jit_first"))]) + " |")
+    return "\n".join(lines)
+
+
+def first_call_table(results):
+    """Every compiled variant's first call (trace + build/compile) against one call without compilation."""
+    lines = ["| metric | library | variant | first call (median of fresh functions) | one call without jit | "
+             "ratio | each fresh function (ms) |", "|---|---|---|---|---|---|---|"]
+    n = 0
+    for lib in ("hodiff-jit", "jax-jit"):
+        res = results.get(lib)
+        if not res:
+            continue
+        for k, rec in res["metrics"].items():
+            for e in rec["variants"]:
+                if "first_call_ms" not in e and "first_call_error" not in e:
+                    continue
+                n += 1
+                name = {"jax-jit": "JAX (jit)", "hodiff-jit": "hodiff (jit)"}.get(lib, lib)
+                if "first_call_error" in e:
+                    lines.append(f"| {k} | {name} | {cell(e['label'])} | error: {cell(e['first_call_error'][:100])} "
+                                 "| | | |")
+                    continue
+                note = f" ({cell(e['first_call_note'])})" if e.get("first_call_note") else ""
+                each = ", ".join(f"{x:.3g}" for x in e.get("first_call_samples_ms", []))
+                lines.append(f"| {k} | {name} | {cell(e['label'])} | {e['first_call_ms']:.4g} ms{note} | "
+                             f"{e['eager_call_ms']:.4g} ms | {e['first_call_ratio']:.3g}x | {each} |")
+    return "\n".join(lines) if n else "(no compiled library in this run)"
+
+
 def _short(lib, lab):
-    name = {"jax": "JAX eager", "jax-jit": "JAX jit"}.get(lib, lib)
+    name = {"jax": "JAX eager", "jax-jit": "JAX jit", "hodiff-jit": "hodiff jit"}.get(lib, lib)
     short = {"autograd.grad": "", "y.backward()": "backward()", "double backward (create_graph=True)":
              "double backward", "triple backward (create_graph=True)": "triple backward"}.get(lab, lab)
     return f"{name}{'; ' + short if short else ''}"
@@ -333,13 +445,16 @@ def detail_tables(results):
                 continue
             rec = res["metrics"][k]
             for e in rec["variants"]:
-                name = {"jax": "JAX (eager)", "jax-jit": "JAX (jit)", "numpy": "hand-written numpy"}.get(lib, lib)
+                name = DISPLAY.get(lib, lib)
                 if "error" in e and "value" not in e:
                     out.append(f"| {name} | {e['label']} | error: {e['error'][:80]} | | | | |" + (" |" if mem else ""))
                     continue
                 err = e.get("rel_err")
                 flag = "" if err is not None and err <= P.ACCURACY_TOL else " (FAILS CHECK)"
-                line = (f"| {name} | {e['label']}{' (reported)' if e['primary'] and lib == 'hodiff' else ''} | "
+                tag = " (reported)" if e["primary"] and lib in ("hodiff", "hodiff-jit") else ""
+                if e.get("ran_eagerly"):
+                    tag += f" (RAN EAGERLY: {e['ran_eagerly'][:100]})"
+                line = (f"| {name} | {cell(e['label'] + tag)} | "
                         f"{e.get('value', float('nan')):.4g} | {e.get('ratio_to_f', float('nan')):.3g}x | "
                         f"{rec['f_value']:.4g}{'†' if rec.get('f_cpu_fallback') else ''} | {err:.1e}{flag} | "
                         f"{e.get('samples', 0)} ({e.get('discarded', 0)}){'†' if e.get('cpu_fallback') else ''} |")
@@ -348,6 +463,49 @@ def detail_tables(results):
                     line += f" {m:.2f}x |" if m is not None else " n/a |"
                 out.append(line)
     return "\n".join(out)
+
+
+def _reported(lib, rec):
+    """The entry a library is represented by: hodiff's designated variant, else the fastest accurate one."""
+    vals = [e for e in rec["variants"] if "ratio_to_f" in e and e.get("rel_err", 1) <= P.ACCURACY_TOL]
+    if not vals:
+        return None
+    if lib in ("hodiff", "hodiff-jit"):
+        return next((e for e in vals if e["primary"]), vals[0])
+    return min(vals, key=lambda e: e["ratio_to_f"])
+
+
+def alloc_table(doc):
+    """P2 at n = 10^6 in each allocator state: ratio to f, and f itself (which depends on the state too)."""
+    runs = {int(k): v for k, v in doc.get("alloc_runs", {}).items()}
+    main_mib = P.ALLOC_STATES_MIB[-1]
+    runs[main_mib] = {lib: res["metrics"] for lib, res in doc["results"].items()}
+    states = sorted(runs)
+    n = P.P2_MEM_N
+    head = {0: "no warm-up"}
+    lines = ["| library | metric | variant | " + " | ".join(
+        head.get(m, f"{m} MiB warm-up") + (" (main run)" if m == main_mib else "") for m in states)
+        + " | target |", "|---|---|---|" + "---|" * len(states) + "---|"]
+    for lib in LIBS:
+        for m in ("grad", "hvp"):
+            key = f"P2.{m}@{n}"
+            cells, lab = [], None
+            for st in states:
+                rec = runs[st].get(lib, {}).get(key)
+                e = None if rec is None else _reported(lib, rec)
+                if e is None:
+                    cells.append("n/a")
+                    continue
+                lab = lab or e["label"]
+                eager = " (RAN EAGERLY)" if e.get("ran_eagerly") else ""
+                cells.append(f"{e['ratio_to_f']:.3g}x{eager} (f {rec['f_seconds'] * 1e3:.3g} ms)")
+            if lab is None:
+                continue
+            tgt = {"hodiff": next((r[5] for r in P.ROWS if r[0] == key), None),
+                   "hodiff-jit": P.JIT_TARGETS.get(key)}.get(lib)
+            lines.append(f"| {DISPLAY.get(lib, lib)} | {m} / f | {cell(lab)} | " + " | ".join(cells)
+                         + f" | {'' if tgt is None else f'≤ {tgt:g}x'} |")
+    return "\n".join(lines)
 
 
 def p2_series(results):
@@ -361,7 +519,7 @@ def p2_series(results):
             vals = [e for e in rec["variants"] if "ratio_to_f" in e and e.get("rel_err", 1) <= P.ACCURACY_TOL]
             if not vals:
                 continue
-            e = min(vals, key=lambda e: e["ratio_to_f"]) if lib != "hodiff" else next(
+            e = min(vals, key=lambda e: e["ratio_to_f"]) if lib not in ("hodiff", "hodiff-jit") else next(
                 (e for e in vals if e["primary"]), vals[0])
             series.setdefault(m, {}).setdefault(lib, []).append((int(n), e["ratio_to_f"]))
     for per_lib in series.values():
@@ -383,7 +541,7 @@ def series_table(series):
             if lib not in series[m]:
                 continue
             d = dict(series[m][lib])
-            name = {"jax": "JAX (eager)", "jax-jit": "JAX (jit)", "numpy": "hand-written numpy"}.get(lib, lib)
+            name = DISPLAY.get(lib, lib)
             lines.append(f"| {name} | " + " | ".join(f"{d[n]:.3g}x" if n in d else "" for n in ns) + " |")
     return "\n".join(lines)
 
@@ -395,9 +553,9 @@ def plot(series, path):
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    colors = dict(zip(LIBS, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
+    colors = dict(zip(LIBS, ("tab:blue", "tab:orange", "black", "tab:green", "tab:red", "tab:purple", "tab:brown",
                              "tab:pink")))
-    names = {"jax": "JAX (eager)", "jax-jit": "JAX (jit)", "numpy": "hand-written numpy"}
+    names = DISPLAY
     targets = {(m, int(k.split("@")[1])): t for k, _, _, _, _, t, _ in P.ROWS
                for m in ("grad", "hvp") if k.startswith(f"P2.{m}@")}
     fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.2), sharey=True)
@@ -408,20 +566,25 @@ def plot(series, path):
             if not pts:
                 continue
             (h,) = ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=colors[lib],
-                           label=names.get(lib, lib), linewidth=2.5 if lib == "hodiff" else 1.2)
+                           label=names.get(lib, lib), linewidth=2.5 if lib.startswith("hodiff") else 1.2)
             handles[lib] = h
         tn = sorted(n for (mm, n) in targets if mm == m)
         if tn:
             (h,) = ax.plot(tn, [targets[(m, n)] for n in tn], linestyle="none", marker="_", markersize=18,
                            markeredgewidth=2.5, color=colors["hodiff"], label="hodiff target")
             handles["target"] = h
+        jn = sorted(int(k.split("@")[1]) for k in P.JIT_TARGETS if k.startswith(f"P2.{m}@"))
+        if jn:
+            (h,) = ax.plot(jn, [P.JIT_TARGETS[f"P2.{m}@{n}"] for n in jn], linestyle="none", marker="_",
+                           markersize=18, markeredgewidth=2.5, color=colors["hodiff-jit"], label="hodiff jit target")
+            handles["jit target"] = h
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("n")
         ax.set_title(f"P2 extended Rosenbrock: {'gradient' if m == 'grad' else 'HVP'} / f")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("time / time of plain-numpy f (one core)")
-    order = [k for k in (*LIBS, "target") if k in handles]
+    order = [k for k in (*LIBS, "target", "jit target") if k in handles]
     fig.tight_layout(rect=(0, 0, 0.84, 1))
     fig.legend([handles[k] for k in order], [handles[k].get_label() for k in order], fontsize=8,
                loc="center right")
@@ -459,6 +622,8 @@ def commands(args):
         c += f" --peers {args.peers_arg}"
     if args.procs != 1:
         c += f" --procs {args.procs}"
+    if getattr(args, "alloc_states", None):
+        c += f" --alloc-states {args.alloc_states}"
     return c + " --write-docs"
 
 
@@ -512,8 +677,8 @@ def markdown_report(doc, args, for_docs):
                 "## How to reproduce", "", "```bash",
                 "pip install -e '.[bench]'        # autograd, mygrad, jax, torch==2.13.0, threadpoolctl",
                 commands(args), "```", "",
-                ("`--quick` takes about a minute (fewer samples, P2 at two sizes); without it the run takes "
-                "several minutes. `--peers torch,autograd` chooses the peers; missing peers are skipped. "
+                ("`--quick` takes about two minutes (fewer samples, P2 at two sizes, one allocator state); without "
+                "it the run takes about 15 minutes on an idle machine. `--peers torch,autograd` chooses the peers; missing peers are skipped. "
                 "`python benchmarks/overhead.py` gives the small per-operation overhead table."), ""]
     out += [f"## Run of {doc['date']} ({'quick' if doc['quick'] else 'full'} mode)", "",
             (f"- Machine: {m['cpu']}, {m['machine']} ({m.get('simd', '')}), {m['logical_cpus']} logical CPUs, "
@@ -546,6 +711,40 @@ def markdown_report(doc, args, for_docs):
             + (": misses " + "; ".join(f"{r['key']} {r['metric']} "
                                         f"({fmt(r['hodiff']['value'], r['unit'])} vs ≤ {fmt(r['target'], r['unit'])})"
                                         for r in miss) if miss else "") + ".", ""]
+    out += ["## Compiled replay (hd.jit) against its targets", "",
+            ("`hd.jit` records the derivative computation on the first call at given shapes and replays the generated "
+            "numpy code afterwards (library `hodiff-jit`: the same public-API computations as eager hodiff, each "
+            "wrapped in `hd.jit`, primary variant chosen in advance; the warm-up absorbs the recording). After the "
+            "warm-up and again after timing, every compiled variant is checked to have replayed: the wrapped "
+            "function must not run (hodiff) or retrace (JAX); a variant that ran eagerly says so here instead of "
+            "passing for compiled. *First call*: the first call of a freshly made compiled function at the "
+            "benchmark's shapes (hodiff: record + build the program; JAX: trace + compile), median over "
+            f"{'3' if doc['quick'] else '5'} fresh functions, and its ratio to one warm call of the same "
+            "computation without compilation (eager hodiff; JAX op by op) timed in the same process."), "",
+            jit_table(rows), ""]
+    jmet = [r for r in rows if r.get("jit_meets") is True]
+    jmiss = [r for r in rows if r.get("jit_meets") is False]
+    jeager = [r for r in rows if r.get("hodiff_jit") and r["hodiff_jit"]["ran_eagerly"]]
+    fmiss = [r for r in rows if r.get("first_call_meets") is False]
+    out += [f"hodiff jit meets {len(jmet)} of {len(jmet) + len(jmiss)} compiled targets"
+            + (": misses " + "; ".join(f"{r['key']} ({fmt(r['hodiff_jit']['value'], r['unit'])} vs "
+                                        f"≤ {fmt(r['jit_target'], r['unit'])})" for r in jmiss) if jmiss else "")
+            + (f"; ran eagerly: {', '.join(r['key'] for r in jeager)}" if jeager else "")
+            + f". First call within {P.FIRST_CALL_TARGET:g}x one eager call: "
+            + f"{sum(1 for r in rows if r.get('first_call_meets') is True)} of "
+            + f"{sum(1 for r in rows if r.get('first_call_meets') is not None)} rows"
+            + (f" (misses {', '.join(r['key'] for r in fmiss)})" if fmiss else "") + ".", ""]
+    out += ["### First calls of every compiled variant", "", first_call_table(doc["results"]), ""]
+    out += ["### P2 at n = 10^6 by allocator state", "",
+            ("At n = 10^6 the temporaries are 4-8 MB, above glibc's initial mmap threshold (128 KiB): without a "
+            "warm-up every one is mapped afresh and page-faulted on each call; freeing a large block raises the "
+            "threshold to that block's size (up to 32 MiB), so the temporaries come from the heap, and the trim "
+            "threshold to twice that, which decides how much freed heap memory is kept rather than returned to the "
+            "system (16 MiB: 32 MiB kept; 31 MiB: 62 MiB kept). The figures therefore depend on the allocator's "
+            "state, for `f` as much as for the derivatives. Each state is a fresh process per library (the main "
+            "run uses the last state)."), "",
+            alloc_table(doc) if doc.get("alloc_runs") else
+            "(one allocator state in this run: pass --alloc-states 0,16, the default of a full run)", ""]
     errs = [r["hodiff_rel_err"] for r in rows if r["hodiff_rel_err"] is not None]
     out += ["Accuracy: every derivative of every library is checked against the hand-written/analytic reference "
             f"(max relative error, normwise). hodiff's largest: {max(errs):.1e}." if errs else "", ""]
@@ -596,13 +795,16 @@ def markdown_report(doc, args, for_docs):
                 "`block_until_ready` on every result; `jax-jit` is a separate process whose warm-up absorbs the "
                 "compile. MyGrad has no higher-order derivatives (n/a rows)."),
                 ("- hodiff is used only through its public API: `hd.value_and_grad`, `hd.grad`, `hd.hvp`, "
-                "`hd.hessian`, nested `hd.grad`, and `hd.tensor(...).backward()` as extra variants."), ""]
+                "`hd.hessian`, nested `hd.grad`, and `hd.tensor(...).backward()` as extra variants. The `hodiff-jit` "
+                "rows wrap the same calls in `hd.jit` (its own process, like `jax-jit`); whether a timed call "
+                "replayed is checked by counting the calls that reach the wrapped function, which runs only when "
+                "`hd.jit` records or falls back to eager evaluation."), ""]
     return "\n".join(out)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="about a minute: fewer samples, P2 at n = 10^4 and 10^6")
+    ap.add_argument("--quick", action="store_true", help="about two minutes: fewer samples, P2 at n = 10^4 and 10^6")
     ap.add_argument("--peers", dest="peers_arg", default=None,
                     help=f"comma-separated subset of {','.join(PEERS)} (default: all installed); 'none' for none")
     ap.add_argument("--procs", type=int, default=1, help="fresh processes per library (median of their medians)")
@@ -610,6 +812,11 @@ def main():
     ap.add_argument("--problems", default=None, help="e.g. P1,P2 (default: all)")
     ap.add_argument("--p2-sizes", default=None, help="e.g. 1000,10000,1000000")
     ap.add_argument("--timeout", type=float, default=None, help="seconds per worker process")
+    ap.add_argument("--alloc-states", default=None, metavar="MIB,...",
+                    help=("extra runs of P2 at n = 10^6 after these allocator warm-ups (MiB; 0: none), beside the main "
+                          f"run's {P.ALLOC_STATES_MIB[-1]} MiB (default: "
+                          f"{','.join(map(str, P.ALLOC_STATES_MIB[:-1]))} in full mode, none with --quick; "
+                          "'none' for none)"))
     ap.add_argument("--write-docs", action="store_true", help=f"write {os.path.relpath(DOCS_PAGE, ROOT)}")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--verbose", "-v", action="store_true", help="show the workers' progress lines")
@@ -640,7 +847,7 @@ def main():
         bad = [p for p in wanted if p not in PEERS]
         if bad:
             ap.error(f"unknown peer(s) {bad}; choose from {', '.join(PEERS)}")
-    libs, skipped = availability(["numpy", "hodiff"] + wanted)
+    libs, skipped = availability(["numpy", "hodiff", "hodiff-jit"] + wanted)
     if "hodiff" not in libs:
         sys.exit("hodiff is not importable: pip install -e . first")
 
@@ -661,6 +868,7 @@ def main():
             runs.append(res)
         if runs and lib not in skipped:
             results[lib] = combine(runs)
+    alloc_runs = run_alloc_states(args, results, env)
     total = time.perf_counter() - t0
 
     numpy_res = results.get("numpy", {})
@@ -669,7 +877,8 @@ def main():
            "blas": blas_line(results) if results else "?", "summary": summary_rows(results),
            "series": p2_series(results), "results": results, "total_seconds": total,
            "reference_selfcheck": numpy_res.get("reference_selfcheck", {}),
-           "blas_per_library": {lib: r.get("blas") for lib, r in results.items()}, "peers_arg": args.peers_arg}
+           "blas_per_library": {lib: r.get("blas") for lib, r in results.items()}, "peers_arg": args.peers_arg,
+           "alloc_runs": alloc_runs, "alloc_states_arg": args.alloc_states}
     os.makedirs(RESULTS, exist_ok=True)
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     if not args.no_plot:
@@ -680,6 +889,36 @@ def main():
             json.dump(doc, fh, indent=1, default=str)
     print(f"JSON: {os.path.relpath(path, ROOT)}; total {total:.0f} s", file=sys.stderr)
     report(doc, args)
+
+
+def run_alloc_states(args, results, env):
+    """P2 at n = 10^6 again, in fresh processes, after each other allocator warm-up: {MiB: {lib: metrics}}."""
+    if args.alloc_states is None:
+        states = [] if args.quick else list(P.ALLOC_STATES_MIB[:-1])
+    elif args.alloc_states in ("", "none"):
+        states = []
+    else:
+        states = [int(x) for x in args.alloc_states.split(",") if x.strip()]
+    states = [m for m in states if m != P.ALLOC_STATES_MIB[-1]]
+    if args.problems and "P2" not in args.problems.split(","):
+        return {}
+    if args.p2_sizes and str(P.P2_MEM_N) not in args.p2_sizes.split(","):
+        return {}
+    out = {}
+    for mib in states:
+        for lib in results:
+            runs = []
+            for i in range(args.procs):
+                print(f"running {lib}, P2 n = {P.P2_MEM_N:,} after a {mib} MiB allocator warm-up "
+                      f"({i + 1}/{args.procs}) ...", file=sys.stderr, flush=True)
+                res, err = run_worker(lib, args, env, alloc_mib=mib)
+                if err:
+                    print(f"  {lib}: {err}", file=sys.stderr)
+                    break
+                runs.append(res)
+            if runs:
+                out.setdefault(str(mib), {})[lib] = combine(runs)["metrics"]
+    return out
 
 
 def report(doc, args):

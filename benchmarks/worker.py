@@ -2,8 +2,10 @@
 
 Started by ``run.py`` (which sets the environment: unset OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, one BLAS thread).
 The process pins itself to one core, keeps the garbage collector on, warms the allocator by allocating and freeing
-one large block, then for every problem: checks each derivative once against the hand-written reference, and times
-plain-numpy ``f`` and every variant in interleaved rounds (median of each round's median of samples).
+one large block (``--alloc-warmup-mib``, 31 by default, 0 for none), then for every problem: checks each derivative
+once against the hand-written reference, and times plain-numpy ``f`` and every variant in interleaved rounds (median
+of each round's median of samples). Compiled variants are also checked to have replayed (after warm-up and after
+timing), and the first call of freshly made compiled functions is timed against one call without compilation.
 """
 from __future__ import annotations
 
@@ -85,6 +87,34 @@ def rel_err(d, ref):
     return float(np.max(np.abs(d - ref))) / scale if ref.size else 0.0
 
 
+def first_call(v, s):
+    """Median time of the first call of several freshly made compiled functions (trace + build/compile), in ms,
+    and its ratio to one (warm) call of the same computation without compilation, timed in this process."""
+    from timing import measure
+    fresh, eager = v.first_call
+    out = {}
+    try:
+        eager_s = measure(eager, s)["median"]
+        times, notes = [], []
+        for _ in range(3 if s.quick else 5):
+            call, verify = fresh()
+            gc.collect()
+            t0 = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - t0)
+            why = verify()
+            if why is not None:
+                notes.append(why)
+        t = statistics.median(times)
+        out.update({"first_call_ms": t * 1e3, "first_call_ratio": t / eager_s, "eager_call_ms": eager_s * 1e3,
+                    "first_call_samples_ms": [x * 1e3 for x in times]})
+        if notes:
+            out["first_call_note"] = "; ".join(sorted(set(notes)))
+    except Exception as e:  # noqa: BLE001
+        out["first_call_error"] = f"{type(e).__name__}: {e}"
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lib", required=True)
@@ -95,6 +125,8 @@ def main():
     ap.add_argument("--p2-sizes", default=None)
     ap.add_argument("--p4-sizes", default=None)
     ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--alloc-warmup-mib", type=int, default=31,
+                    help="MiB allocated, touched and freed before measuring (0: none); see the comment below")
     a = ap.parse_args()
 
     affinity = pin(a.core if a.core is not None else max(os.sched_getaffinity(0)))
@@ -108,8 +140,10 @@ def main():
     # its mmap threshold with fresh mmaps (page faults on every touch of every new large temporary) and raises that
     # threshold to the size of a freed mmapped block, but only up to 32 MiB; after this, the 4-16 MB temporaries of
     # P2 at n = 10^6 are reused from the heap, for f and the derivatives alike (as in a long-running program).
-    block = np.ones(31 * (1 << 17))
-    del block
+    # --alloc-warmup-mib chooses the block (0: no warm-up) so the report can show n = 10^6 in each allocator state.
+    if a.alloc_warmup_mib > 0:
+        block = np.ones(a.alloc_warmup_mib * (1 << 17))
+        del block
 
     import peers
     import problems as P
@@ -125,6 +159,7 @@ def main():
               "blas": blas_info(), "env": {k: os.environ.get(k) for k in (
                   "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")},
               "gc_enabled": gc.isenabled(), "scheduling": sched,
+              "alloc_warmup_mib": a.alloc_warmup_mib,
               "quick": a.quick, "metrics": {}, "errors": []}
 
     def run_metric(key, f_call, variants, refs, scale=1.0, ratio=True, mem_n_bytes=None):
@@ -140,6 +175,8 @@ def main():
                 entry["error"] = f"{type(e).__name__}: {e}"
                 result["errors"].append(f"{key} {v.label}: {traceback.format_exc(limit=3)}")
             rec["variants"].append(entry)
+        for v, entry in checked:
+            replay(v, entry)
         f_meds = []
         v_meds = {id(v): [] for v, _ in checked}
         v_stats = {id(v): {"samples": 0, "discarded": 0, "cpu_fallback": 0} for v, _ in checked}
@@ -183,10 +220,27 @@ def main():
                     e["extra_peak_multiple"] = e["extra_peak_bytes"] / mem_n_bytes
                 except Exception as ex:  # noqa: BLE001
                     e["memory_error"] = f"{type(ex).__name__}: {ex}"
+        for v, e in checked:
+            replay(v, e)
+            if v.first_call is not None:
+                e.update(first_call(v, s))
         result["metrics"][key] = rec
         print(f"[{a.lib}] {key}: f {f_med * scale:.4g}; " + "; ".join(
             f"{e['label']} {e.get('value', float('nan')):.4g} (x{e.get('ratio_to_f', float('nan')):.3g}, "
             f"err {e.get('rel_err', float('nan')):.1e})" for e in rec["variants"]), file=sys.stderr, flush=True)
+
+    def replay(v, entry):
+        """A compiled variant whose calls did not replay is recorded as running eagerly, with the reason."""
+        if v.replay_check is None:
+            return
+        try:
+            why = v.replay_check()
+        except Exception as e:  # noqa: BLE001
+            why = f"replay check failed: {type(e).__name__}: {e}"
+        if why is not None and "ran_eagerly" not in entry:
+            entry["ran_eagerly"] = why
+        entry.setdefault("replayed", why is None)
+        entry["replayed"] = entry["replayed"] and why is None
 
     probs = set(a.problems.split(","))
     sizes2 = tuple(int(n) for n in a.p2_sizes.split(",")) if a.p2_sizes else (
