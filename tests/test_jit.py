@@ -71,7 +71,7 @@ def test_each_transform_replayed_equals_eager(make, points):
         assert compiled.fallback_reason is None, compiled.fallback_reason
 
 
-def test_replay_is_bitwise_the_eager_hvp(points):
+def test_replay_equals_the_eager_hvp_exactly(points):
     v = np.ones(12)
     h = hd.jit(lambda x, v: hd.hvp(rosen, x, v))
     h(points[0], v)

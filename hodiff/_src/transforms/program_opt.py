@@ -4,9 +4,10 @@ code generation).
 Beside ``program.py`` on the transforms floor. The rules of the table are written for every level and every order,
 so at the bottom the recording holds patterns that cost a pass over the data each and that plain numpy would not
 write: ``-(c * a)`` where ``(-c) * a`` is the same number, ``b + (-a)`` for ``b - a``, and cotangents of slices
-scattered into two zero arrays that are then added. Each rewrite here gives **bit-for-bit** the numbers of the
-original steps (negation is exact, and a slice added into zeros is the slice), so compiled and eager results stay
-equal; each applies only to a value used once, by the step being rewritten.
+scattered into two zero arrays that are then added. Each rewrite here gives **the same floating-point numbers** as the
+original steps (negation is exact, and a slice added into zeros is the slice: only a ``-0.0`` may keep its sign
+where eager code added ``+0.0`` to it), so compiled and eager results compare equal; each applies only to a value
+used once, by the step being rewritten.
 """
 from __future__ import annotations
 
