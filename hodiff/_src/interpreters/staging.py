@@ -23,7 +23,7 @@ import numpy as np
 from ..core.engine import Box, StagedBox, Trace, bind, bind_below, new_level, shape_of
 from ..numpy.arrayops import ArrayOps
 
-__all__ = ["Guard", "Ref", "StageTrace", "Staged", "Step"]
+__all__ = ["Guard", "Ref", "StageTrace", "Staged", "Step", "refs"]
 
 
 class Ref:
@@ -36,6 +36,16 @@ class Ref:
 
     def __repr__(self):
         return f"v{self.var}"
+
+
+def refs(a, out):
+    """Append to ``out`` the variables :class:`Ref` marks in ``a`` (an argument, or a list or tuple of them)."""
+    if type(a) is Ref:
+        out.append(a.var)
+    elif type(a) in (list, tuple):
+        for b in a:
+            refs(b, out)
+    return out
 
 
 class Step:

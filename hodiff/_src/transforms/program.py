@@ -21,6 +21,7 @@ import numpy as np
 
 from ..core.pytree import unflatten
 from ..interpreters.staging import Guard, Ref, Staged, Step
+from ..interpreters.staging import refs as _refs
 from .program_opt import matmul_impl, simplify
 from .program_pool import buffers, plan
 
@@ -75,15 +76,6 @@ def _own(v, inputs, consts=()):
 
 def _copy(v):
     return v.copy() if type(v) is np.ndarray else v
-
-
-def _refs(a, out):
-    if type(a) is Ref:
-        out.append(a.var)
-    elif type(a) in (list, tuple):
-        for b in a:
-            _refs(b, out)
-    return out
 
 
 def _live(steps, roots):

@@ -23,7 +23,8 @@ import threading
 import numpy as np
 
 from ..core.engine import PRIMITIVES
-from ..interpreters.staging import Guard, Ref, Step
+from ..interpreters.staging import Guard, Step
+from ..interpreters.staging import refs as _refs
 from .program_opt import scatter2
 
 # Steps known to return a new array (never a view of an argument): what they read may be a reused buffer even
@@ -53,15 +54,6 @@ def _ufunc(s, matmul_impl):
     if getattr(fn, "__name__", "") == "_power_impl" and len(args) == 2 and type(args[1]) in (int, float):
         return {2: np.square, 0.5: np.sqrt, -1: np.reciprocal}.get(args[1])
     return None
-
-
-def _refs(a, out):
-    if type(a) is Ref:
-        out.append(a.var)
-    elif type(a) in (list, tuple):
-        for b in a:
-            _refs(b, out)
-    return out
 
 
 def plan(steps, inputs, outputs, matmul_impl):
