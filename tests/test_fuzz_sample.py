@@ -121,3 +121,18 @@ def test_oracle_error_estimates_are_honest():
         assert abs(est - truth) <= tol and tol < 1e-6, (order, est, truth, tol)
     # a kink inside every stencil: the oracle declines instead of returning a value
     assert FO.fd_directional(lambda h: np.abs(h - 1e-3), 2) is None
+
+
+@pytest.mark.parametrize("seed, index", [(501, 35005), (502, 34174)])
+def test_second_derivatives_that_cancel_are_compared_at_the_exact_relations_floor(seed, index):
+    # the long run's two findings: an H v that cancels to ~0 (2.6e-18 and 1e-24) against finite differences whose
+    # error estimate was below 1e-26; the finite-difference relations now use the exact relations' floor
+    prog = FP.draw_program(seed, index)
+    assert FC.check_program(prog, only={"hvp ~ fd(grad)"})["fail"] == {}
+
+
+def test_the_floor_still_catches_a_wrong_second_derivative(monkeypatch):
+    prog = FP.draw_program(SEED, 0)
+    real = hd.hvp
+    monkeypatch.setattr(hd, "hvp", lambda f, x, v: real(f, x, v) * (1.0 + 1e-6))
+    assert "hvp ~ fd(grad)" in FC.check_program(prog, only={"hvp ~ fd(grad)"})["fail"]
