@@ -1,6 +1,7 @@
 """Where the time of a compiled program goes: each line of the generated code timed (issue 14's misses).
 
     python benchmarks/profile_jit.py            # P2 HVP at n = 10^6, 31 MiB allocator warm-up; about 10 s
+    python benchmarks/profile_jit.py --p4       # the dense Hessian of P4 at n = 500
 
 Pinned to one core with one BLAS thread (OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset). Runs ``hd.jit`` of
 ``hd.hvp`` on the extended Rosenbrock function, then re-executes the program's generated source with a clock read
@@ -49,6 +50,17 @@ def main():
         pass
     block = np.ones(31 * (1 << 17))
     del block
+    if "--p4" in sys.argv:
+        A, x = P.p4_data(500)
+        h = hd.jit(hd.hessian(lambda x: P.p4_f(x, np, A)))
+        for _ in range(3):
+            h(x)
+        prog = h.programs(x)[0]
+        rows = timed_lines(prog.source, prog._fn.__globals__, (x,), runs=10)
+        print(f"hd.jit dense Hessian program, P4 n = 500: {sum(t for _, t in rows) * 1e3:.2f} ms in its lines\n")
+        for line, t in rows:
+            print(f"{t * 1e3:8.3f} ms  {line}")
+        return
     x, v = P.p2_data(10 ** 6)
     f = lambda x: P.p2_f(x, np)   # noqa: E731
     h = hd.jit(lambda x, v: hd.hvp(f, x, v))
