@@ -11,6 +11,7 @@ import math
 import warnings
 
 import numpy as np
+from _fd import central_grad
 import pytest
 
 import hodiff as hd
@@ -27,12 +28,7 @@ def _fd_hessian(f, x, h=1e-4):
 
 
 def _fd_grad(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[idx] = h
-        g[idx] = (f(x + e) - f(x - e)) / (2 * h)
-    return g
+    return central_grad(f, x, h)
 
 
 def _spd_of(x):

@@ -75,26 +75,22 @@ class _Progress:
             self.stream.flush()
 
 
-def _size(text: str) -> int:
-    """An argparse type: a problem size, an int of at least 2."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid size {text!r}: sizes are integers of at least 2") from None
-    if n < 2:
-        raise argparse.ArgumentTypeError(f"invalid size {n}: sizes are integers of at least 2")
-    return n
+def _int_at_least(low: int, kind: str, rule: str):
+    """An argparse type: an int of at least ``low``; errors name the ``kind`` of value and the ``rule``."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind} {text!r}: {rule}") from None
+        if n < low:
+            raise argparse.ArgumentTypeError(f"invalid {kind} {n}: {rule}")
+        return n
+    parse.__name__ = kind       # argparse names the type in its messages
+    return parse
 
 
-def _count(text: str) -> int:
-    """An argparse type: a non-negative int."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid count {text!r}: a non-negative integer") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"invalid count {n}: a non-negative integer")
-    return n
+_size = _int_at_least(2, "size", "sizes are integers of at least 2")
+_count = _int_at_least(0, "count", "a non-negative integer")
 
 
 def _parser() -> argparse.ArgumentParser:

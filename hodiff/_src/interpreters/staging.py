@@ -54,6 +54,13 @@ class Step:
 
     __slots__ = ("args", "fn", "kwargs", "meta", "name", "out")
 
+    def reads(self):
+        """The variables this step reads (its arguments' and keyword arguments' refs)."""
+        used = refs(self.args, [])
+        for v in self.kwargs.values():
+            refs(v, used)
+        return used
+
     def __init__(self, fn, args, kwargs, out, name=None, meta=None):
         self.fn, self.args, self.kwargs, self.out = fn, args, kwargs, out
         self.name = name or getattr(fn, "__name__", "fn")     # for the listing: the primitive's name

@@ -18,7 +18,7 @@ from . import more as X
 from . import reductions as R
 from . import namespace as N
 from . import shape as S
-from ..core.engine import StagedBox, lower_value, shape_of
+from ..core.engine import StagedBox, dtype_of, lower_value, shape_of
 
 _UFUNCS = D.HANDLED_UFUNCS
 
@@ -148,8 +148,7 @@ class ArrayOps:
 
     @property
     def dtype(self):
-        b = lower_value(self)
-        return b.dtype if hasattr(b, "dtype") else np.asarray(b).dtype
+        return dtype_of(self)
 
     @property
     def size(self):

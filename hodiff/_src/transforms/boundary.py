@@ -25,7 +25,7 @@ from ..core.pytree_nest import check_leaves
 
 __all__ = ["arg_leaves", "as_input", "as_output", "available_memory", "check_argnums", "check_chunk_size",
            "check_executor", "check_fits", "eye_chunk", "float_dtype", "float_zeros_like", "fresh", "output_leaves",
-           "rebuild", "refuse_complex", "scalar_seed", "snapshot_constants", "snapshot_program", "unbox_aux"]
+           "leaves_like", "rebuild", "refuse_complex", "scalar_seed", "snapshot_constants", "snapshot_program", "unbox_aux"]
 
 
 def as_input(x, what):
@@ -68,6 +68,17 @@ def as_output(v):
     if not a.flags.writeable:
         a = a.copy()
     return a
+
+
+def leaves_like(value, td, what, role, of):
+    """The leaves of ``value`` (a tangent or cotangent), which must have the pytree structure ``td`` of ``of`` (None:
+    ``value`` is one leaf)."""
+    if td is None:
+        return [value]
+    lv, vtd = flatten(value)
+    if vtd != td:
+        raise ValueError(f"{what}: the {role} has structure {vtd!r}; the {of} has {td!r}")
+    return lv
 
 
 def unbox_aux(tree, trace):

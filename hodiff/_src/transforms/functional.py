@@ -19,11 +19,11 @@ from ..core.engine import dtype_of, Box, base_value, opened, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.backward import backprop
 from ..interpreters.reverse import ReverseTrace, Tensor
-from ..core.pytree import flatten, structure, unflatten
+from ..core.pytree import structure, unflatten
 from ..core.pytree_nest import Layout, layout, nest_jacobian
 from .boundary import (_root_name, arg_leaves, as_input, as_output, check_argnums, check_chunk_size, check_fits,
-                       eye_chunk, float_dtype, float_zeros_like, fresh, output_leaves, rebuild, refuse_complex,
-                       scalar_seed, snapshot_constants, unbox_aux)
+                       eye_chunk, float_dtype, float_zeros_like, fresh, leaves_like, output_leaves, rebuild,
+                       refuse_complex, scalar_seed, snapshot_constants, unbox_aux)
 
 _LEAF = structure(0.0)
 # tangent dtypes that np.asarray(v, dtype=np.result_type(p, np.float32)) keeps as they are when p has the same dtype
@@ -115,12 +115,7 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: boo
 def _tangent_leaves(p_lv, td, t, what):
     """The tangent leaves matching the primal leaves ``p_lv`` (structure ``td``): same structure, same shapes, real
     on a real point."""
-    if td is None:
-        t_lv = [t]
-    else:
-        t_lv, ttd = flatten(t)
-        if ttd != td:
-            raise ValueError(f"{what}: the tangent has structure {ttd!r}, the primal {td!r}")
+    t_lv = leaves_like(t, td, what, "tangent", "primal")
     out = []
     for p, v in zip(p_lv, t_lv):
         if (type(v) is np.ndarray and type(p) is np.ndarray and v.dtype == p.dtype and p.dtype in _AS_IS
@@ -217,12 +212,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     snapshot_constants([o._node for o, lv in zip(o_lv, live) if lv])
 
     def vjp_fn(g):
-        if otd is None:
-            g_lv = [g]
-        else:
-            g_lv, gtd = flatten(g)
-            if gtd != otd:
-                raise ValueError(f"vjp_fn: the cotangent has structure {gtd!r}; the output has {otd!r}")
+        g_lv = leaves_like(g, otd, "vjp_fn", "cotangent", "output")
         for gi, shape in zip(g_lv, shapes):
             if tuple(shape_of(gi)) != shape:
                 raise ValueError(f"vjp_fn: the cotangent has shape {tuple(shape_of(gi))}; the output has shape {shape}")

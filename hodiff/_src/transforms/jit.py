@@ -165,10 +165,7 @@ class Jitted:
         return self._record(key, leaves, treedef, statics, args, kwargs)
 
     def _eager(self, key, args, kwargs, reason):
-        with self._lock:
-            self._cache.setdefault(key, _Paths()).reason = reason
-        self.fallback_reason = reason
-        return self.fn(*args, **kwargs)
+        return self._eager_result(key, self.fn(*args, **kwargs), reason)
 
     def _record(self, key, leaves, treedef, statics, args, kwargs):
         trace = StageTrace()

@@ -14,8 +14,7 @@ import numpy as np
 from ..core.engine import dtype_of, Box, base_value, opened, shape_of
 from ..interpreters.forward import Dual, ForwardTrace
 from ..interpreters.linearize import LinearBox, LinearProgram, LinearTrace, compile_steps
-from ..core.pytree import flatten
-from .boundary import arg_leaves, as_input, as_output, output_leaves, rebuild, refuse_complex, snapshot_program
+from .boundary import arg_leaves, as_input, leaves_like, as_output, output_leaves, rebuild, refuse_complex, snapshot_program
 
 __all__ = ["linearize", "record"]
 
@@ -167,12 +166,7 @@ def linearize(f: Callable[..., Any], *primals: Any, batch: int | None = None) ->
             raise TypeError(f"jvp_fn takes {n_in} tangent(s), one per primal; got {len(tangents)}")
         ts = []
         for t, td, sd in zip(tangents, tds, per_arg):
-            if td is None:
-                t_lv = [t]
-            else:
-                t_lv, ttd = flatten(t)
-                if ttd != td:
-                    raise ValueError(f"jvp_fn: the tangent has structure {ttd!r}, the primal {td!r}")
+            t_lv = leaves_like(t, td, "jvp_fn", "tangent", "primal")
             for v, (shape, dtype) in zip(t_lv, sd):
                 if not isinstance(v, Box):
                     refuse_complex(v, np.zeros((), dtype), "linearize")

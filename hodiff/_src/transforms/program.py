@@ -21,7 +21,6 @@ import numpy as np
 
 from ..core.pytree import unflatten
 from ..interpreters.staging import Guard, Ref, Staged, Step
-from ..interpreters.staging import refs as _refs
 from .program_opt import matmul_impl, simplify
 from .program_pool import buffers, plan
 
@@ -89,9 +88,7 @@ def _live(steps, roots):
         if type(s) is Guard:
             kept.append(s)
         elif s.out in need:
-            need.update(_refs(s.args, []))
-            for v in s.kwargs.values():
-                need.update(_refs(v, []))
+            need.update(s.reads())
             kept.append(s)
     kept.reverse()
     return kept
@@ -253,6 +250,20 @@ class Program:
         return "\n".join(lines)
 
 
+def _lines(steps, slots, names):
+    """The body of a generated program, up to its ``return``: one line per step, one ``if`` per guard."""
+    names.globals["_buffers"] = buffers(slots)
+    body = ["_B = _buffers()"] if slots else []
+    for s in steps:
+        if type(s) is Guard:
+            body.append(_guard(s, names))
+        elif s.meta is not None and len(s.meta) == 3:      # written into a reused buffer
+            body.append(f"v{s.out} = {_call(s, names)[:-1]}, out=_B[{s.meta[2]}])")
+        else:
+            body.append(f"v{s.out} = {_call(s, names)}")
+    return body
+
+
 def build(trace, out_leaves, out_def):
     """The program of a finished recording; ``out_leaves`` are the function's outputs (staged values or constants)."""
     outs = []
@@ -268,16 +279,8 @@ def build(trace, out_leaves, out_def):
     steps = simplify(steps, list(out_vars))
     steps, slots, viewed = plan(steps, trace.inputs, out_vars, matmul_impl)
     names = _Names()
-    names.globals["_buffers"] = buffers(slots)
     params = ", ".join(f"v{v}" for v in trace.inputs)
-    body = ["_B = _buffers()"] if slots else []
-    for s in steps:
-        if type(s) is Guard:
-            body.append(_guard(s, names))
-        elif s.meta is not None and len(s.meta) == 3:      # written into a reused buffer
-            body.append(f"v{s.out} = {_call(s, names)[:-1]}, out=_B[{s.meta[2]}])")
-        else:
-            body.append(f"v{s.out} = {_call(s, names)}")
+    body = _lines(steps, slots, names)
     ins = "(" + "".join(f"v{v}, " for v in trace.inputs) + ")"
     rets = []
     for o in outs:
@@ -387,13 +390,7 @@ def compile_linear(lp, tangents):
     steps = simplify(steps, outs)
     steps, slots, viewed = plan(steps, list(range(n_in)), set(outs), matmul_impl)
     names = _Names(snapshot=False)      # the linear program's constants are its own copies already
-    names.globals["_buffers"] = buffers(slots)
-    body = ["_B = _buffers()"] if slots else []
-    for s in steps:
-        if s.meta is not None and len(s.meta) == 3:
-            body.append(f"v{s.out} = {_call(s, names)[:-1]}, out=_B[{s.meta[2]}])")
-        else:
-            body.append(f"v{s.out} = {_call(s, names)}")
+    body = _lines(steps, slots, names)
     ins = "(" + "".join(f"v{v}, " for v in range(n_in)) + ")"
     rets = []
     for o in lp._outputs:

@@ -68,20 +68,12 @@ def scatter2(g1, idx1, g2, idx2, shape):
 
 def _uses(steps, roots):
     count: dict[int, int] = {}
-
-    def walk(a):
-        if type(a) is Ref:
-            count[a.var] = count.get(a.var, 0) + 1
-        elif type(a) in (list, tuple):
-            for b in a:
-                walk(b)
     for s in steps:
         if type(s) is Guard:
             count[s.var] = count.get(s.var, 2) + 2      # a guarded value is never rewritten away
-        else:
-            walk(s.args)
-            for v in s.kwargs.values():
-                walk(v)
+            continue
+        for var in s.reads():
+            count[var] = count.get(var, 0) + 1
     for r in roots:
         count[r] = count.get(r, 0) + 2                 # nor is an output
     return count

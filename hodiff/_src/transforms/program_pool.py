@@ -24,7 +24,6 @@ import numpy as np
 
 from ..core.engine import PRIMITIVES
 from ..interpreters.staging import Guard, Step
-from ..interpreters.staging import refs as _refs
 from .program_opt import scatter2
 
 # Steps known to return a new array (never a view of an argument): what they read may be a reused buffer even
@@ -65,7 +64,7 @@ def plan(steps, inputs, outputs, matmul_impl):
     end = float("inf")
     last: dict[int, float] = {v: end for v in outputs}
     for k, s in enumerate(steps):
-        used = [s.var] if type(s) is Guard else _refs(s.args, []) + [r for v in s.kwargs.values() for r in _refs(v, [])]
+        used = [s.var] if type(s) is Guard else s.reads()
         for v in used:
             if last.get(v, -1) < k:
                 last[v] = k
@@ -83,7 +82,7 @@ def plan(steps, inputs, outputs, matmul_impl):
             roots[s.out] = set()
         else:          # may be a view of any array it was given
             rs = set()
-            for v in _refs(s.args, []) + [r for v in s.kwargs.values() for r in _refs(v, [])]:
+            for v in s.reads():
                 rs |= roots.get(v, set())
             roots[s.out] = rs
     # a buffer that an output may be a view of would have to be copied out at every call: leave it fresh instead
